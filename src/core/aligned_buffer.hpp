@@ -1,0 +1,52 @@
+#pragma once
+// Owning, 64-byte aligned, uninitialised buffer of trivially copyable elements (activations,
+// repacked weights, KV cache). Allocated once; never resized in the decode loop.
+#include <cstddef>
+#include <cstdlib>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+namespace bitnet {
+
+template <class T>
+class AlignedBuffer {
+    static_assert(std::is_trivially_copyable_v<T>);
+
+public:
+    AlignedBuffer() = default;
+    explicit AlignedBuffer(size_t n) { reset(n); }
+    ~AlignedBuffer() { std::free(data_); }
+    AlignedBuffer(const AlignedBuffer&) = delete;
+    AlignedBuffer& operator=(const AlignedBuffer&) = delete;
+    AlignedBuffer(AlignedBuffer&& o) noexcept : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)) {}
+    AlignedBuffer& operator=(AlignedBuffer&& o) noexcept {
+        std::swap(data_, o.data_);
+        std::swap(size_, o.size_);
+        return *this;
+    }
+
+    void reset(size_t n) {
+        std::free(data_);
+        data_ = nullptr;
+        size_ = n;
+        if (n == 0) return;
+        const size_t bytes = (n * sizeof(T) + 63) & ~size_t{63};
+        data_ = static_cast<T*>(std::aligned_alloc(64, bytes));
+        if (data_ == nullptr) throw std::bad_alloc();
+    }
+
+    T* data() { return data_; }
+    const T* data() const { return data_; }
+    size_t size() const { return size_; }
+    T& operator[](size_t i) { return data_[i]; }
+    const T& operator[](size_t i) const { return data_[i]; }
+    T* begin() { return data_; }
+    T* end() { return data_ + size_; }
+
+private:
+    T* data_ = nullptr;
+    size_t size_ = 0;
+};
+
+}  // namespace bitnet

@@ -1,0 +1,7 @@
+set(SOURCES
+  error.cpp
+  mapped_file.cpp
+  cpu_features.cpp
+  thread_pool.cpp
+  progress.cpp
+)

@@ -1,0 +1,112 @@
+#pragma once
+// The kernel dispatch table: every hot loop of the engine, one entry per kernel, with a scalar
+// reference (kernels_scalar.cpp) and per-ISA variants (*_avx2.cpp, *_avx512.cpp, *_neon.cpp).
+// The table is chosen once from CPUID (or BITNET_ISA) and never changes while running.
+//
+// Numerics every variant must reproduce (docs/ARCHITECTURE.md, "Numerics"):
+//  * Activation quantization per token: s = 127 / max(max|x|, 1e-5) in f32,
+//    q = clamp(round_half_even(x * s), -128, 127), sum = sum of q.
+//  * Ternary matmul: acc = sum_k (code_k - 1) * q_k in int32 (exact), then
+//    y = ((float)acc / s) * row_scale   -- bit-identical across ISAs.
+//  * Dense (LM head) kernels accumulate in f32; results may differ from the scalar reference by
+//    rounding only.
+#include <cstddef>
+#include <cstdint>
+
+#include "core/cpu_features.hpp"
+#include "kernels/layout.hpp"
+
+namespace bitnet {
+
+struct ActScale {
+    float s = 1.0f;   // quantization scale: q = round(x * s)
+    int32_t sum = 0;  // sum of the quantized values (removes the +1 code offset)
+};
+
+// A packed ternary matrix: `rows` output channels of `cols` inputs.
+struct TernaryMatrix {
+    WeightLayout layout = WeightLayout::bits2;
+    int64_t rows = 0, cols = 0;
+    const uint8_t* data = nullptr;  // row r at data + r * row_stride
+    size_t row_stride = 0;
+    const float* row_scale = nullptr;  // alpha per row
+    // Optional (bits2 only): one scale per row per 256 inputs; then y = sum_b (acc_b / s) * scale_b
+    // in block order and row_scale is ignored. For TQ files whose blocks do not share one scale.
+    const float* block_scale = nullptr;
+};
+
+// Block formats of quantized activations for the quantized dense kernels (ggml-compatible).
+struct BlockQ8_0 {
+    uint16_t d;  // f16
+    int8_t qs[32];
+};
+struct BlockQ8_K {
+    float d;
+    int8_t qs[256];
+    int16_t bsums[16];
+};
+
+enum class DenseType { f32, f16, bf16, q8_0, q6_k };
+
+// A dense (float or block-quantized) matrix, e.g. the LM head / token embedding.
+struct DenseMatrix {
+    DenseType type = DenseType::f32;
+    int64_t rows = 0, cols = 0;
+    const uint8_t* data = nullptr;
+    size_t row_stride = 0;
+};
+
+struct KernelTable {
+    Isa isa;
+
+    // Quantizes one activation row of k floats into the layout's order; writes
+    // layout_padded_k(layout, k) int8 (zero padding) and the row's scale and sum.
+    void (*quantize_acts)(const float* x, int64_t k, WeightLayout layout, int8_t* q, ActScale* scale);
+
+    // out[t * out_stride + r] for rows r in [row_begin, row_end) and tokens t < n_tokens; token t's
+    // activations at acts + t * act_stride.
+    void (*ternary_matmul)(const TernaryMatrix& w, int64_t row_begin, int64_t row_end, const int8_t* acts,
+                           size_t act_stride, const ActScale* scales, int64_t n_tokens, float* out, size_t out_stride);
+
+    // Activation preparation for dense kernels: f32/f16/bf16 weights use the f32 rows as they
+    // are; q8_0 weights take BlockQ8_0 rows, q6_k weights take BlockQ8_K rows (k / block each).
+    void (*quantize_q8_0)(const float* x, int64_t k, BlockQ8_0* out);
+    void (*quantize_q8_k)(const float* x, int64_t k, BlockQ8_K* out);
+    // out[t * out_stride + r] = dot(row r, activations of token t); `acts` points to f32 rows,
+    // BlockQ8_0 rows or BlockQ8_K rows as above, act_stride in bytes.
+    void (*dense_matmul)(const DenseMatrix& w, int64_t row_begin, int64_t row_end, const void* acts,
+                         size_t act_stride, int64_t n_tokens, float* out, size_t out_stride);
+
+    // y = x / sqrt(mean(x^2) + eps) * w   (f32; y may alias x)
+    void (*rms_norm)(const float* x, const float* w, int64_t n, float eps, float* y);
+    // In-place softmax over n values (max-subtracted, f32).
+    void (*softmax)(float* x, int64_t n);
+    // NeoX RoPE on n_heads vectors of head_dim at x + h * head_dim: pairs (i, i + head_dim/2)
+    // rotated by cos/sin tables of head_dim/2 entries for this position.
+    void (*rope_neox)(float* x, int n_heads, int head_dim, const float* cos, const float* sin);
+
+    // Causal attention of n_q query heads that share one KV head (GQA group) over positions
+    // [0, n_pos). K and V rows are head_dim values, position p at k + p * kv_stride (elements);
+    // kv_f16 selects F16 (uint16_t) or f32 storage. out[h * head_dim + d]. `scratch` holds n_pos
+    // floats per query head.
+    void (*attention)(const float* q, int n_q, int head_dim, const void* k, const void* v, bool kv_f16,
+                      size_t kv_stride, int64_t n_pos, float scale, float* out, float* scratch);
+};
+
+// The table for this CPU (BITNET_ISA=scalar|avx2|avx512|neon forces one; an unsupported choice is an
+// error). Chosen on first use.
+const KernelTable& kernels();
+// The table for a given ISA, or nullptr if it is not compiled in or this CPU cannot run it.
+const KernelTable* kernels_for(Isa isa);
+
+// Per-ISA tables (defined in kernels_<isa>.cpp).
+const KernelTable& kernels_scalar();
+#if defined(__x86_64__)
+const KernelTable& kernels_avx2();
+const KernelTable& kernels_avx512();
+#endif
+#if defined(__aarch64__)
+const KernelTable& kernels_neon();
+#endif
+
+}  // namespace bitnet

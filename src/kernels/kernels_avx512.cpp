@@ -1,0 +1,23 @@
+// avx512 kernel table. Entries without an avx512-specific variant use the scalar reference.
+#include "kernels/kernels.hpp"
+#include "kernels/scalar_ops.hpp"
+
+namespace bitnet {
+
+const KernelTable& kernels_avx512() {
+    static const KernelTable table = {
+        Isa::avx512,
+        scalar::quantize_acts,
+        scalar::ternary_matmul,
+        scalar::quantize_q8_0,
+        scalar::quantize_q8_k,
+        scalar::dense_matmul,
+        scalar::rms_norm,
+        scalar::softmax,
+        scalar::rope_neox,
+        scalar::attention,
+    };
+    return table;
+}
+
+}  // namespace bitnet

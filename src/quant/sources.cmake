@@ -1,0 +1,3 @@
+set(SOURCES
+  types.cpp
+)

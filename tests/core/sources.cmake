@@ -1,0 +1,4 @@
+set(SOURCES
+  fp16_test.cpp
+  thread_pool_test.cpp
+)

@@ -1,0 +1,63 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <vector>
+
+#include "core/thread_pool.hpp"
+
+using namespace bitnet;
+
+TEST(ThreadPool, EveryThreadRunsTheJobOnce) {
+    for (int n : {1, 2, 3, 5}) {
+        ThreadPool pool(n);
+        std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+        for (int rep = 0; rep < 100; ++rep) pool.run([&](int t) { hits[static_cast<size_t>(t)]++; });
+        for (auto& h : hits) EXPECT_EQ(h.load(), 100);
+    }
+}
+
+TEST(ThreadPool, SplitCoversTheRangeInGrainMultiples) {
+    for (int nt = 1; nt <= 4; ++nt) {
+        for (size_t n : {0u, 1u, 7u, 64u, 1000u}) {
+            size_t expect = 0;
+            for (int t = 0; t < nt; ++t) {
+                const auto r = ThreadPool::split(n, 16, t, nt);
+                EXPECT_EQ(r.begin, expect);
+                if (r.end < n) {
+                    EXPECT_EQ(r.end % 16, 0u);
+                }
+                expect = std::max(expect, r.end);
+            }
+            EXPECT_EQ(expect, n);
+        }
+    }
+}
+
+TEST(ThreadPool, BarrierSeparatesPhases) {
+    ThreadPool pool(3);
+    std::vector<int> data(3, 0);
+    std::atomic<int> bad{0};
+    for (int rep = 0; rep < 200; ++rep) {
+        pool.run([&](int t) {
+            data[static_cast<size_t>(t)] = rep;
+            pool.barrier();
+            for (int v : data) {
+                if (v != rep) bad++;
+            }
+            pool.barrier();
+        });
+    }
+    EXPECT_EQ(bad.load(), 0);
+}
+
+TEST(ThreadPool, ParallelForSums) {
+    ThreadPool pool(2);
+    std::vector<int> v(10000, 1);
+    std::atomic<long> total{0};
+    pool.parallel_for(v.size(), 64, [&](size_t b, size_t e) {
+        long s = 0;
+        for (size_t i = b; i < e; ++i) s += v[i];
+        total += s;
+    });
+    EXPECT_EQ(total.load(), 10000);
+}
