@@ -1,3 +1,10 @@
 set(SOURCES
   types.cpp
+  float_codecs.cpp
+  q8_0.cpp
+  q6_k.cpp
+  tq1_0.cpp
+  tq2_0.cpp
+  i2_s.cpp
+  ternary.cpp
 )

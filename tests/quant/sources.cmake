@@ -1,0 +1,10 @@
+set(SOURCES
+  types_test.cpp
+  float_codecs_test.cpp
+  q8_0_test.cpp
+  q6_k_test.cpp
+  tq_test.cpp
+  i2_s_test.cpp
+  ternary_test.cpp
+  cross_format_test.cpp
+)
