@@ -1,6 +1,45 @@
+// The `bitnet` command line: one binary, one subcommand per job (llama.cpp-style flags).
+#include <CLI/CLI.hpp>
 #include <cstdio>
+#include <exception>
+#include <vector>
 
-int main() {
-    std::puts("bitnet");
-    return 0;
+#include "commands.hpp"
+#include "core/error.hpp"
+#include "kernels/kernels.hpp"
+
+int main(int argc, char** argv) {
+    CLI::App app{"bitnet: inference engine for ternary (1.58-bit) BitNet language models"};
+    app.require_subcommand(0, 1);
+    bool version = false;
+    app.add_flag("--version", version, "Print the version and the kernel instruction set, then exit");
+
+    std::vector<std::pair<CLI::App*, bitnet::cli::Action>> commands;
+    auto add = [&](auto fn) {
+        const size_t before = app.get_subcommands({}).size();
+        bitnet::cli::Action action = fn(app);
+        commands.emplace_back(app.get_subcommands({})[before], std::move(action));
+    };
+    add(bitnet::cli::add_inspect);
+    add(bitnet::cli::add_synth);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    try {
+        if (version) {
+            std::printf("bitnet %s (kernels: %s)\n", BITNET_VERSION, bitnet::isa_name(bitnet::kernels().isa));
+            return 0;
+        }
+        for (auto& [sub, action] : commands) {
+            if (sub->parsed()) return action();
+        }
+        std::fputs(app.help().c_str(), stdout);
+        return 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return 1;
+    }
 }

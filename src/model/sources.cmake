@@ -1,1 +1,8 @@
-set(SOURCES)
+set(SOURCES
+  config.cpp
+  weights.cpp
+  ternary_import.cpp
+  head_import.cpp
+  kv_cache.cpp
+  forward.cpp
+)

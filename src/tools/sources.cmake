@@ -1,1 +1,5 @@
-set(SOURCES)
+set(SOURCES
+  synth.cpp
+  synth_vocab.cpp
+  inspect.cpp
+)

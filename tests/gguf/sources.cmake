@@ -1,1 +1,4 @@
-set(SOURCES)
+set(SOURCES
+  gguf_roundtrip_test.cpp
+  gguf_validation_test.cpp
+)

@@ -1,0 +1,17 @@
+#pragma once
+// Subcommands of the `bitnet` CLI. Each registers its flags on the app and returns the action
+// to run when it is selected; actions return the process exit code.
+#include <functional>
+
+namespace CLI {
+class App;
+}
+
+namespace bitnet::cli {
+
+using Action = std::function<int()>;
+
+Action add_inspect(CLI::App& app);
+Action add_synth(CLI::App& app);
+
+}  // namespace bitnet::cli
