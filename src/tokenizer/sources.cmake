@@ -1,1 +1,13 @@
-set(SOURCES)
+set(SOURCES
+  utf8.cpp
+  byte_mapping.cpp
+  token_table.cpp
+  vocab.cpp
+  tiktoken_vocab.cpp
+  pretokenizer.cpp
+  bpe.cpp
+  special_tokens.cpp
+  spm.cpp
+  tokenizer.cpp
+  stream_decoder.cpp
+)

@@ -1,0 +1,11 @@
+set(SOURCES
+  test_data.cpp
+  utf8_test.cpp
+  byte_mapping_test.cpp
+  vocab_test.cpp
+  pretokenizer_test.cpp
+  bpe_test.cpp
+  encode_test.cpp
+  stream_decoder_test.cpp
+  spm_test.cpp
+)
