@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
+#include <string>
 #include <vector>
 
 #include "commands.hpp"
@@ -20,11 +21,17 @@ int main(int argc, char** argv) {
         bitnet::cli::Action action = fn(app);
         commands.emplace_back(app.get_subcommands({})[before], std::move(action));
     };
+    add(bitnet::cli::add_run);
+    add(bitnet::cli::add_chat);
+    add(bitnet::cli::add_tokenize);
     add(bitnet::cli::add_inspect);
     add(bitnet::cli::add_synth);
 
+    // llama.cpp spells some long options with one dash (-sys); CLI11 reserves that for one letter.
+    std::vector<std::string> args;
+    for (int i = argc - 1; i >= 1; --i) args.emplace_back(std::string(argv[i]) == "-sys" ? "--system-prompt" : argv[i]);
     try {
-        app.parse(argc, argv);
+        app.parse(args);
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
     }

@@ -1,1 +1,7 @@
-set(SOURCES)
+set(SOURCES
+  loaded_model.cpp
+  context.cpp
+  generate.cpp
+  chat.cpp
+  api.cpp
+)

@@ -1,1 +1,3 @@
-set(SOURCES)
+set(SOURCES
+  sampler.cpp
+)

@@ -1,0 +1,121 @@
+#include "cli_common.hpp"
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "quant/types.hpp"
+
+namespace bitnet::cli {
+
+void add_model_flags(CLI::App& cmd, ModelFlags& f, bool with_context) {
+    cmd.add_option("-m,--model", f.model, "Model file (GGUF)")->required();
+    cmd.add_option("-t,--threads", f.threads, "Threads (default: all cores)");
+    if (with_context) {
+        cmd.add_option("-c,--ctx-size", f.ctx, "Context size in tokens (default: the model's, capped by memory)");
+        cmd.add_option("-b,--batch-size", f.batch, "Prompt tokens evaluated per forward pass")->capture_default_str();
+        cmd.add_option("--cache-type", f.cache_type, "KV cache type: f16 or f32")
+            ->check(CLI::IsMember({"f16", "f32"}))
+            ->capture_default_str();
+    }
+    cmd.add_option("--weights", f.weights,
+                   "Ternary weight layout in memory: auto (as stored), bits2 (2-bit) or base3 (1.6-bit, faster decode)")
+        ->check(CLI::IsMember({"auto", "bits2", "base3"}))
+        ->capture_default_str();
+    cmd.add_option("--head-type", f.head_type, "Requantize the LM head at load time: f16, q8_0 or q6_k")
+        ->check(CLI::IsMember({"f16", "q8_0", "q6_k"}));
+    cmd.add_flag("--verbose", f.verbose, "Print model and timing details on stderr");
+}
+
+void add_sampling_flags(CLI::App& cmd, SamplingFlags& f) {
+    SamplingParams& p = f.params;
+    cmd.add_option("--temp", p.temperature, "Temperature (0: greedy)")->capture_default_str();
+    cmd.add_option("--top-k", p.top_k, "Top-k sampling (0: off)")->capture_default_str();
+    cmd.add_option("--top-p", p.top_p, "Top-p sampling (1: off)")->capture_default_str();
+    cmd.add_option("--min-p", p.min_p, "Min-p sampling (0: off)")->capture_default_str();
+    cmd.add_option("--repeat-penalty", p.repeat_penalty, "Repetition penalty (1: off)")->capture_default_str();
+    cmd.add_option("--repeat-last-n", p.repeat_last_n, "Tokens the penalties look back on (0: off, -1: all)")
+        ->capture_default_str();
+    cmd.add_option("--presence-penalty", p.presence_penalty, "Presence penalty")->capture_default_str();
+    cmd.add_option("--frequency-penalty", p.frequency_penalty, "Frequency penalty")->capture_default_str();
+    cmd.add_option("-s,--seed", f.seed, "Random seed (-1: random)")->capture_default_str();
+}
+
+std::shared_ptr<const LoadedModel> load_model(const ModelFlags& f) {
+    ModelLoadOptions o;
+    o.n_threads = f.threads;
+    o.weights.repack = f.weights == "bits2"   ? WeightRepack::bits2
+                       : f.weights == "base3" ? WeightRepack::base3
+                                              : WeightRepack::automatic;
+    if (!f.head_type.empty()) o.weights.head_type = parse_type_name(f.head_type);
+    o.weights.progress = f.verbose;
+    auto model = LoadedModel::load(f.model, o);
+    if (f.verbose) {
+        const ModelConfig& c = model->config;
+        std::fprintf(stderr,
+                     "model: %s, arch %s, %lld layers, n_embd %lld, n_ff %lld, heads %lld/%lld, vocab %lld (%s), "
+                     "ternary layout %s, head %s, loaded in %.2f s\n",
+                     f.model.c_str(), c.arch_name.c_str(), static_cast<long long>(c.n_layer),
+                     static_cast<long long>(c.n_embd), static_cast<long long>(c.n_ff), static_cast<long long>(c.n_head),
+                     static_cast<long long>(c.n_head_kv), static_cast<long long>(c.n_vocab),
+                     model->tokenizer.description().c_str(), layout_name(model->weights.ternary_layout),
+                     type_name(model->weights.output_type), model->load_seconds);
+    }
+    return model;
+}
+
+ContextOptions context_options(const ModelFlags& f) {
+    ContextOptions o;
+    o.n_ctx = f.ctx;
+    o.n_batch = f.batch;
+    o.n_threads = f.threads;
+    o.kv_type = f.cache_type == "f32" ? KvType::f32 : KvType::f16;
+    if (f.ctx < 0) fail("--ctx-size must be positive");
+    if (f.batch <= 0) fail("--batch-size must be positive");
+    return o;
+}
+
+SamplingParams sampling_params(const SamplingFlags& f) {
+    SamplingParams p = f.params;
+    if (f.seed < 0) {
+        p.seed = std::random_device{}() ^ static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    } else {
+        p.seed = static_cast<uint64_t>(f.seed);
+    }
+    validate(p);
+    return p;
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) fail(strprintf("cannot open '%s': %s", path.c_str(), std::strerror(errno)));
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+}  // namespace bitnet::cli
+
+#include "tokenizer/utf8.hpp"
+
+namespace bitnet::cli {
+
+void require_utf8(const std::string& text, const char* what) {
+    size_t i = 0;
+    while (i < text.size()) {
+        const utf8::Scan s = utf8::scan_char(std::string_view(text).substr(i));
+        if (s.kind != utf8::ScanKind::Valid) {
+            fail(strprintf("%s is not valid UTF-8 (byte 0x%02x at offset %zu)", what,
+                           static_cast<unsigned char>(text[i]), i));
+        }
+        i += s.len;
+    }
+}
+
+}  // namespace bitnet::cli

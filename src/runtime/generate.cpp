@@ -1,0 +1,130 @@
+#include "runtime/generate.hpp"
+
+#include <chrono>
+
+#include "core/error.hpp"
+#include "tokenizer/stream_decoder.hpp"
+
+namespace bitnet {
+
+const char* stop_reason_name(StopReason reason) {
+    switch (reason) {
+        case StopReason::end_of_generation: return "eos";
+        case StopReason::length: return "length";
+        case StopReason::stop_string: return "stop";
+        case StopReason::context_full: return "context_full";
+        case StopReason::cancelled: return "cancelled";
+    }
+    return "?";
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Holds back text that could still turn into a stop string, so nothing after a stop string is
+// ever streamed.
+class StopFilter {
+public:
+    explicit StopFilter(const std::vector<std::string>& stops) : stops_(stops) {}
+
+    // Adds text; returns what can be emitted now. Sets `stopped` when a stop string completed.
+    std::string push(std::string_view text, bool& stopped) {
+        pending_ += text;
+        size_t cut = std::string::npos;
+        for (const std::string& s : stops_) {
+            if (s.empty()) continue;
+            const size_t at = pending_.find(s);
+            if (at != std::string::npos && at < cut) cut = at;
+        }
+        if (cut != std::string::npos) {
+            stopped = true;
+            std::string out = pending_.substr(0, cut);
+            pending_.clear();
+            return out;
+        }
+        size_t keep = 0;  // longest suffix of pending_ that is a proper prefix of a stop string
+        for (const std::string& s : stops_) {
+            for (size_t n = std::min(s.size() - (s.empty() ? 0 : 1), pending_.size()); n > keep; --n) {
+                if (pending_.compare(pending_.size() - n, n, s, 0, n) == 0) {
+                    keep = n;
+                    break;
+                }
+            }
+        }
+        std::string out = pending_.substr(0, pending_.size() - keep);
+        pending_.erase(0, pending_.size() - keep);
+        return out;
+    }
+
+    std::string flush() { return std::exchange(pending_, {}); }
+
+private:
+    const std::vector<std::string>& stops_;
+    std::string pending_;
+};
+
+}  // namespace
+
+GenerateResult generate(InferenceContext& ctx, std::span<const int32_t> prompt, const GenerateParams& params,
+                        Sampler& sampler, const TextCallback& on_text) {
+    GenerateResult r;
+    r.n_prompt = static_cast<int64_t>(prompt.size());
+    if (prompt.empty() && ctx.n_past() == 0) fail("the prompt is empty (no tokens to start from)");
+    if (ctx.n_past() + static_cast<int64_t>(prompt.size()) >= ctx.n_ctx()) {
+        fail(strprintf("the prompt (%lld tokens) does not fit in the context of %lld tokens%s",
+                       static_cast<long long>(ctx.n_past() + static_cast<int64_t>(prompt.size())),
+                       static_cast<long long>(ctx.n_ctx()),
+                       ctx.n_past() > 0 ? " together with the conversation so far" : " (leave room to generate)"));
+    }
+    const auto t0 = Clock::now();
+    if (!prompt.empty()) ctx.decode(prompt);
+    const auto t1 = Clock::now();
+    r.prompt_seconds = std::chrono::duration<double>(t1 - t0).count();
+
+    const Tokenizer& tok = ctx.model().tokenizer;
+    TokenStreamDecoder decoder(tok, /*skip_special=*/true);
+    StopFilter filter(params.stop);
+    auto emit = [&](const std::string& text) {
+        if (text.empty()) return true;
+        r.text += text;
+        return on_text ? on_text(text) : true;
+    };
+
+    r.reason = StopReason::length;
+    for (int32_t i = 0; params.n_predict < 0 || i < params.n_predict; ++i) {
+        const int32_t id = sampler.sample(ctx.logits(), ctx.history());
+        r.tokens.push_back(id);
+        r.last_evaluated = false;
+        if (tok.is_eog(id)) {
+            r.reason = StopReason::end_of_generation;
+            break;
+        }
+        bool stopped = false;
+        const std::string text = filter.push(decoder.push(id), stopped);
+        if (!emit(text)) {
+            r.reason = StopReason::cancelled;
+            break;
+        }
+        if (stopped) {
+            r.reason = StopReason::stop_string;
+            break;
+        }
+        if (ctx.n_past() + 1 > ctx.n_ctx()) {
+            r.reason = StopReason::context_full;
+            break;
+        }
+        ctx.decode(std::span<const int32_t>(&id, 1));
+        r.last_evaluated = true;
+    }
+    if (r.reason != StopReason::stop_string && r.reason != StopReason::cancelled) {
+        bool stopped = false;
+        std::string tail = filter.push(decoder.flush(), stopped);
+        if (!stopped) tail += filter.flush();
+        emit(tail);
+    }
+    r.generate_seconds = std::chrono::duration<double>(Clock::now() - t1).count();
+    return r;
+}
+
+}  // namespace bitnet
