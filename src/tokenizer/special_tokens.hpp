@@ -3,6 +3,7 @@
 // that no regex match and no merge crosses a special token. Control tokens are recognised only when
 // the caller allows it (never inside untrusted user text); user-defined tokens always are.
 #include <array>
+#include <bitset>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -27,8 +28,15 @@ public:
         size_t start = 0;
         size_t pos = 0;
         while (pos < text.size()) {
+            const auto first = static_cast<uint8_t>(text[pos]);
+            // Cheap rejection on the first two bytes before comparing candidates.
+            if (by_first_[first].empty() ||
+                (pos + 1 < text.size() && !second_[first].test(static_cast<uint8_t>(text[pos + 1])))) {
+                ++pos;
+                continue;
+            }
             const Entry* hit = nullptr;
-            for (const Entry& e : by_first_[static_cast<uint8_t>(text[pos])]) {
+            for (const Entry& e : by_first_[first]) {
                 if ((parse_special || e.always) && text.substr(pos, e.text.size()) == e.text) {
                     hit = &e;  // entries are sorted longest first
                     break;
@@ -53,6 +61,8 @@ private:
         bool always;
     };
     std::array<std::vector<Entry>, 256> by_first_;
+    // second_[a] has bit b set when some token starts with bytes a, b (or is the single byte a).
+    std::array<std::bitset<256>, 256> second_;
     size_t n_tokens_ = 0;
     size_t n_always_ = 0;
 };

@@ -8,4 +8,5 @@ set(SOURCES
   encode_test.cpp
   stream_decoder_test.cpp
   spm_test.cpp
+  special_tokens_test.cpp
 )
