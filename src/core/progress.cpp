@@ -36,7 +36,8 @@ void ProgressBar::update(size_t done, const std::string& detail) {
 
 void ProgressBar::finish(const std::string& detail) {
     if (!enabled_ || finished_) return;
-    draw(total_, detail);
+    // Redraw at 100 % unless a plain log already printed that line.
+    if (tty_ || last_decile_ != 10 || !detail.empty()) draw(total_, detail);
     if (tty_) std::fputc('\n', stderr);
     finished_ = true;
 }

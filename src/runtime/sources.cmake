@@ -4,4 +4,5 @@ set(SOURCES
   generate.cpp
   chat.cpp
   api.cpp
+  c_api.cpp
 )
