@@ -83,8 +83,9 @@ std::string mixed_corpus(size_t bytes) {
         "Ελληνικά και العربية و हिन्दी. ",
         "https://example.com/path?query=value&other=123 ",
     };
+    const size_t n_chunks = sizeof(kChunks) / sizeof(kChunks[0]);
     std::string out;
-    for (size_t k = 0; out.size() < bytes; ++k) out += kChunks[(k * 7 + k / 9) % (sizeof(kChunks) / sizeof(kChunks[0]))];
+    for (size_t k = 0; out.size() < bytes; ++k) out += kChunks[(k * 7 + k / 9) % n_chunks];
     return out;
 }
 

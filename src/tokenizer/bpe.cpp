@@ -32,7 +32,7 @@ BpeModel::BpeModel(const TokenTable& table, const std::vector<std::string>& merg
     }
 
     size_t cap = 16;
-    while (cap < merges.size() * 2) cap *= 2;
+    while (cap < merges.size() + merges.size() / 2) cap *= 2;  // load factor <= 2/3
     pairs_.assign(cap, PairSlot{});
     pair_mask_ = cap - 1;
 

@@ -14,7 +14,9 @@ namespace {
 
 // Unicode White_Space, spelled out: PCRE2's \s under PCRE2_UCP also matches U+180E, which is not
 // White_Space (and not \s in tiktoken's regex engine); the README vectors depend on the difference.
-#define BITNET_WS "\\t\\n\\x{0B}\\f\\r \\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}"
+#define BITNET_WS                                                                 \
+    "\\t\\n\\x{0B}\\f\\r \\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}" \
+    "\\x{205F}\\x{3000}"
 
 constexpr const char* kLlama3Pattern =
     "(?i:'s|'t|'re|'ve|'m|'ll|'d)"

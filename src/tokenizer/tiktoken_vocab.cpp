@@ -84,7 +84,7 @@ Vocab vocab_from_tiktoken_text(std::string_view text, const std::string& name) {
     std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     for (size_t i = 0; i < ranked.size(); ++i) {
         if (ranked[i].first != i) {
-            fail(strprintf("%s: tiktoken ranks must be 0..%zu without gaps or duplicates (rank %u found at position %zu)",
+            fail(strprintf("%s: tiktoken ranks must be 0..%zu without gaps or duplicates (rank %u at position %zu)",
                            name.c_str(), ranked.size() - 1, ranked[i].first, i));
         }
     }

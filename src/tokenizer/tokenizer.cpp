@@ -110,7 +110,9 @@ Tokenizer::Tokenizer(const Vocab& v) {
     if (s->spm_model) {
         s->spm = SpmModel(v);
     } else {
-        if (v.merges.empty()) fail("tokenizer: tokenizer.ggml.merges is missing or empty (required for gpt2 vocabularies)");
+        if (v.merges.empty()) {
+            fail("tokenizer: tokenizer.ggml.merges is missing or empty (required for gpt2 vocabularies)");
+        }
         const PreTokenizerKind kind = pretokenizer_kind(v);
         s->pre.emplace(kind);
         const BpeOrder order = kind == PreTokenizerKind::Llama3 ? BpeOrder::Tiktoken : BpeOrder::MergeList;

@@ -147,7 +147,9 @@ Vocab vocab_from_gguf(const GgufFile& f) {
 
 void write_vocab(GgufWriter& w, const Vocab& v, bool include_pre) {
     if (v.tokens.empty()) fail("write_vocab: the vocabulary has no tokens");
-    if (!v.scores.empty() && v.scores.size() != v.tokens.size()) fail("write_vocab: scores and tokens differ in length");
+    if (!v.scores.empty() && v.scores.size() != v.tokens.size()) {
+        fail("write_vocab: scores and tokens differ in length");
+    }
     if (!v.token_types.empty() && v.token_types.size() != v.tokens.size()) {
         fail("write_vocab: token types and tokens differ in length");
     }

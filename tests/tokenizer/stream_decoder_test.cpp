@@ -25,7 +25,7 @@ int32_t byte_token(const Tokenizer& tok, uint8_t b) {
 
 TEST(StreamDecoder, NeverSplitsACharacterFedByteByByte) {
     const Tokenizer& tok = llama3_tokenizer();
-    for (const std::string text : {"😀", "👨‍👩‍👧‍👦 family", "🇫🇷", "日本語", "é", "a€b"}) {
+    for (const std::string text : {"😀", "👨‍👩‍👧‍👦 fam", "🇫🇷", "日本語", "é", "a€b"}) {
         TokenStreamDecoder dec(tok);
         std::string out;
         for (size_t i = 0; i < text.size(); ++i) {

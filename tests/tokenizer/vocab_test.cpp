@@ -130,33 +130,33 @@ TEST(GgufVocab, MissingTokenizerMetadataIsAClearError) {
 
 TEST(GgufVocab, ValidatesArraysAndIds) {
     const Vocab v = tiny_bpe_vocab();
-    const auto image_with = [&](const std::function<void(GgufWriter&)>& edit) {
+    const auto read_edited = [&](const std::function<void(GgufWriter&)>& edit) {
         GgufWriter w;
         write_vocab(w, v, true);
         edit(w);
-        return w.to_bytes();
+        return vocab_from_image(w.to_bytes());
     };
-    expect_error([&] { vocab_from_image(image_with([](GgufWriter& w) { w.set_f32_array("tokenizer.ggml.scores", {0.f}); })); },
-                 "tokenizer.ggml.scores has 1 entries but tokenizer.ggml.tokens has 261");
-    expect_error([&] { vocab_from_image(image_with([](GgufWriter& w) { w.set_i32_array("tokenizer.ggml.token_type", {1, 1}); })); },
-                 "tokenizer.ggml.token_type has 2 entries");
-    expect_error([&] { vocab_from_image(image_with([](GgufWriter& w) { w.set_u32("tokenizer.ggml.bos_token_id", 999999); })); },
-                 "tokenizer.ggml.bos_token_id = 999999 is out of range (vocabulary has 261 tokens)");
-    expect_error([&] { vocab_from_image(image_with([](GgufWriter& w) { w.set_u32("tokenizer.ggml.eot_token_id", 261); })); },
-                 "tokenizer.ggml.eot_token_id = 261 is out of range");
+    const auto expect_edit_error = [&](const std::function<void(GgufWriter&)>& edit, const std::string& needle) {
+        expect_error([&] { read_edited(edit); }, needle);
+    };
+    expect_edit_error([](GgufWriter& w) { w.set_f32_array("tokenizer.ggml.scores", {0.f}); },
+                      "tokenizer.ggml.scores has 1 entries but tokenizer.ggml.tokens has 261");
+    expect_edit_error([](GgufWriter& w) { w.set_i32_array("tokenizer.ggml.token_type", {1, 1}); },
+                      "tokenizer.ggml.token_type has 2 entries");
+    expect_edit_error([](GgufWriter& w) { w.set_u32("tokenizer.ggml.bos_token_id", 999999); },
+                      "tokenizer.ggml.bos_token_id = 999999 is out of range (vocabulary has 261 tokens)");
+    expect_edit_error([](GgufWriter& w) { w.set_u32("tokenizer.ggml.eot_token_id", 261); },
+                      "tokenizer.ggml.eot_token_id = 261 is out of range");
     std::vector<int32_t> bad_types(261, 1);
     bad_types[7] = 9;
-    expect_error([&] { vocab_from_image(image_with([&](GgufWriter& w) { w.set_i32_array("tokenizer.ggml.token_type", bad_types); })); },
-                 "tokenizer.ggml.token_type[7] = 9");
-    expect_error([&] { vocab_from_image(image_with([](GgufWriter& w) { w.set_u32("tokenizer.ggml.tokens", 3); })); },
-                 "tokenizer.ggml.tokens");
-    expect_error([&] { vocab_from_image(image_with([](GgufWriter& w) { w.remove("tokenizer.ggml.model"); })); },
-                 "tokenizer.ggml.model");
+    expect_edit_error([&](GgufWriter& w) { w.set_i32_array("tokenizer.ggml.token_type", bad_types); },
+                      "tokenizer.ggml.token_type[7] = 9");
+    expect_edit_error([](GgufWriter& w) { w.set_u32("tokenizer.ggml.tokens", 3); }, "tokenizer.ggml.tokens");
+    expect_edit_error([](GgufWriter& w) { w.remove("tokenizer.ggml.model"); }, "tokenizer.ggml.model");
+    expect_edit_error([](GgufWriter& w) { w.remove("tokenizer.ggml.bos_token_id"); },
+                      "add_bos_token is true but there is no tokenizer.ggml.bos_token_id");
     // Negative ids mean "none".
-    const Vocab none = vocab_from_image(image_with([](GgufWriter& w) {
-        w.set_i32("tokenizer.ggml.padding_token_id", -1);
-        w.set_bool("tokenizer.ggml.add_bos_token", false);
-    }));
+    const Vocab none = read_edited([](GgufWriter& w) { w.set_i32("tokenizer.ggml.padding_token_id", -1); });
     EXPECT_EQ(none.pad_id, -1);
 }
 
