@@ -19,7 +19,8 @@ void dequantize_row_q8_0(const void* src, float* dst, int64_t n) {
     const auto* in = static_cast<const uint8_t*>(src);
     for (int64_t b = 0; b < n / kBlock; ++b, in += kBlockBytes) {
         const float d = fp16_to_f32(load_u16(in));
-        for (int64_t j = 0; j < kBlock; ++j) dst[b * kBlock + j] = d * static_cast<float>(static_cast<int8_t>(in[2 + j]));
+        for (int64_t j = 0; j < kBlock; ++j)
+            dst[b * kBlock + j] = d * static_cast<float>(static_cast<int8_t>(in[2 + j]));
     }
 }
 

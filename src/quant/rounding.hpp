@@ -14,6 +14,13 @@ inline int round_even_clamped(float v, int lo, int hi) {
     return static_cast<int>(r);
 }
 
+// Round half to even for |v| < 2^22 (callers clamp first): adding and removing 1.5 * 2^23 pushes
+// the fraction bits out of the float and lets the FPU's default rounding (to nearest even) do the
+// work. Same result as std::nearbyint, but inline: on baseline x86-64 nearbyint is a libm call,
+// which dominates hot quantization loops. Not valid under -ffast-math (the project never uses it).
+constexpr float kRoundMagic = 0x1.8p23f;
+inline float round_even_small(float v) { return (v + kRoundMagic) - kRoundMagic; }
+
 // Round half away from zero (C's roundf, ggml's Q8_0 reference), clamped to [lo, hi].
 inline int round_away_clamped(float v, int lo, int hi) {
     if (std::isnan(v)) return 0;

@@ -62,7 +62,8 @@ void unpack_tq(const uint8_t* src, size_t block_bytes, int64_t n, int8_t* values
     for (int64_t b = 0; b < n / kTqBlock; ++b, src += block_bytes) {
         Decode(src, codes);
         // Code 3 (TQ2_0 only, never written) is not a ternary value; it reads as 0 like I2_S's.
-        for (int64_t j = 0; j < kTqBlock; ++j) values[b * kTqBlock + j] = static_cast<int8_t>(codes[j] == 3 ? 0 : codes[j] - 1);
+        for (int64_t j = 0; j < kTqBlock; ++j)
+            values[b * kTqBlock + j] = static_cast<int8_t>(codes[j] == 3 ? 0 : codes[j] - 1);
         block_scales[b] = fp16_to_f32(load_u16(src + block_bytes - 2));
     }
 }

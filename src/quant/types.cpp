@@ -74,7 +74,8 @@ std::optional<size_t> tensor_bytes(GgmlType type, std::span<const int64_t> ne) {
         if (d <= 0 || __builtin_mul_overflow(elements, static_cast<uint64_t>(d), &elements)) return std::nullopt;
     }
     uint64_t bytes = 0;
-    if (__builtin_mul_overflow(elements / static_cast<uint64_t>(t->block_size), t->block_bytes, &bytes)) return std::nullopt;
+    if (__builtin_mul_overflow(elements / static_cast<uint64_t>(t->block_size), t->block_bytes, &bytes))
+        return std::nullopt;
     if (type == GgmlType::I2_S) bytes += 32;  // f32 scale + 28 bytes padding after the codes
     if (bytes > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return std::nullopt;
     return static_cast<size_t>(bytes);

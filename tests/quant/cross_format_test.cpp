@@ -36,10 +36,17 @@ std::vector<float> decode_all(GgmlType type, const Matrix& m, float alpha) {
     const int64_t n = m.ne0 * m.rows;
     std::vector<uint8_t> data(*tensor_bytes(type, std::vector<int64_t>{m.ne0, m.rows}));
     switch (type) {
-        case GgmlType::I2_S: pack_i2s(m.values.data(), n, alpha, data.data()); break;
-        case GgmlType::TQ2_0: pack_tq2_0(m.values.data(), n, alpha, data.data()); break;
-        case GgmlType::TQ1_0: pack_tq1_0(m.values.data(), n, alpha, data.data()); break;
-        default: ADD_FAILURE() << "not ternary";
+        case GgmlType::I2_S:
+            pack_i2s(m.values.data(), n, alpha, data.data());
+            break;
+        case GgmlType::TQ2_0:
+            pack_tq2_0(m.values.data(), n, alpha, data.data());
+            break;
+        case GgmlType::TQ1_0:
+            pack_tq1_0(m.values.data(), n, alpha, data.data());
+            break;
+        default:
+            ADD_FAILURE() << "not ternary";
     }
     std::vector<float> out(static_cast<size_t>(n));
     dequantize_rows(type, data.data(), m.ne0, n, 0, m.rows, out.data());
@@ -95,9 +102,12 @@ TEST(CrossFormat, RowQuantizersAgreeWithPackersAfterTernarization) {
         const TypeTraits& tr = type_traits(type);
         std::vector<uint8_t> via_rows(*tensor_bytes(type, std::vector<int64_t>{ne0, rows}));
         std::vector<uint8_t> via_pack(via_rows.size());
-        for (int64_t r = 0; r < rows; ++r) tr.quantize_row(x.data() + r * ne0, via_rows.data() + r * row_bytes(type, ne0), ne0);
-        if (type == GgmlType::TQ1_0) pack_tq1_0(t.values.data(), n, t.scale, via_pack.data());
-        else pack_tq2_0(t.values.data(), n, t.scale, via_pack.data());
+        for (int64_t r = 0; r < rows; ++r)
+            tr.quantize_row(x.data() + r * ne0, via_rows.data() + r * row_bytes(type, ne0), ne0);
+        if (type == GgmlType::TQ1_0)
+            pack_tq1_0(t.values.data(), n, t.scale, via_pack.data());
+        else
+            pack_tq2_0(t.values.data(), n, t.scale, via_pack.data());
         EXPECT_EQ(via_rows, via_pack) << tr.name;
         std::vector<float> y(static_cast<size_t>(n));
         dequantize_rows(type, via_rows.data(), ne0, n, 0, rows, y.data());

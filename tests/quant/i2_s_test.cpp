@@ -53,9 +53,9 @@ TEST(I2S, WorkedExampleFromTheSpec) {
 TEST(I2S, BlockBitOrder) {
     std::vector<int8_t> w(128, 0);
     for (int p = 0; p < 32; ++p) {
-        w[static_cast<size_t>(p)] = 1;          // bits 7:6 -> code 2
-        w[static_cast<size_t>(p + 32)] = -1;    // bits 5:4 -> code 0
-        w[static_cast<size_t>(p + 96)] = 1;     // bits 1:0 -> code 2
+        w[static_cast<size_t>(p)] = 1;        // bits 7:6 -> code 2
+        w[static_cast<size_t>(p + 32)] = -1;  // bits 5:4 -> code 0
+        w[static_cast<size_t>(p + 96)] = 1;   // bits 1:0 -> code 2
     }
     std::vector<uint8_t> data(64);
     pack_i2s(w.data(), 128, 1.0f, data.data());
@@ -88,8 +88,8 @@ TEST(I2S, CodeThreeReadsAsZero) {
 
 TEST(I2S, OutOfRangeValuesAreClampedNotSpilled) {
     std::vector<int8_t> w(128, 0);
-    w[0] = 5;     // clamps to +1, must not touch the neighbouring bit fields
-    w[32] = -7;   // clamps to -1
+    w[0] = 5;    // clamps to +1, must not touch the neighbouring bit fields
+    w[32] = -7;  // clamps to -1
     std::vector<uint8_t> data(64);
     pack_i2s(w.data(), 128, 1.0f, data.data());
     EXPECT_EQ(data[0], 2 << 6 | 0 << 4 | 1 << 2 | 1);

@@ -7,4 +7,5 @@ set(SOURCES
   i2_s_test.cpp
   ternary_test.cpp
   cross_format_test.cpp
+  rounding_test.cpp
 )

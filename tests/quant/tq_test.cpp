@@ -36,11 +36,11 @@ int tq1_digit(uint8_t b, int n) {
 
 TEST(TQ2_0, BlockLayout) {
     std::vector<int8_t> v(256, 0);
-    v[0] = 1;     // byte 0, bits 1:0
-    v[32] = -1;   // byte 0, bits 3:2
-    v[96] = 1;    // byte 0, bits 7:6
+    v[0] = 1;         // byte 0, bits 1:0
+    v[32] = -1;       // byte 0, bits 3:2
+    v[96] = 1;        // byte 0, bits 7:6
     v[128 + 5] = -1;  // byte 37, bits 1:0
-    v[255] = 1;   // byte 63, bits 7:6
+    v[255] = 1;       // byte 63, bits 7:6
     std::vector<uint8_t> b(66);
     pack_tq2_0(v.data(), 256, 0.5f, b.data());
     EXPECT_EQ(b[0], 2 | 0 << 2 | 1 << 4 | 2 << 6);
@@ -70,11 +70,11 @@ TEST(TQ2_0, QuantizeRowMatchesPackAndRoundTrips) {
 
 TEST(TQ2_0, QuantizesGeneralFloatsWithBlockAmax) {
     std::vector<float> x(256, 0.0f);
-    x[0] = -2.0f;  // amax: d = 2
-    x[1] = 1.0f;   // x/d = 0.5: a tie, rounds to even -> 0
-    x[2] = 1.01f;  // -> +1
-    x[3] = -0.99f; // -> 0
-    x[4] = 1.5f;   // -> +1
+    x[0] = -2.0f;   // amax: d = 2
+    x[1] = 1.0f;    // x/d = 0.5: a tie, rounds to even -> 0
+    x[2] = 1.01f;   // -> +1
+    x[3] = -0.99f;  // -> 0
+    x[4] = 1.5f;    // -> +1
     std::vector<uint8_t> b(66);
     quantize_row_tq2_0(x.data(), b.data(), 256);
     std::vector<float> y(256);

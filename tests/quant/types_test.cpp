@@ -114,7 +114,8 @@ TEST(Types, DequantizeRowsBlockType) {
     for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(static_cast<int>(i % 17) - 8) * 0.25f;
     std::vector<uint8_t> data(*tensor_bytes(GgmlType::F16, std::vector<int64_t>{ne0, rows}));
     for (int64_t r = 0; r < rows; ++r) {
-        type_traits(GgmlType::F16).quantize_row(x.data() + r * ne0, data.data() + r * row_bytes(GgmlType::F16, ne0), ne0);
+        type_traits(GgmlType::F16)
+            .quantize_row(x.data() + r * ne0, data.data() + r * row_bytes(GgmlType::F16, ne0), ne0);
     }
     std::vector<float> out(static_cast<size_t>(ne0 * 2));
     dequantize_rows(GgmlType::F16, data.data(), ne0, ne0 * rows, 2, 2, out.data());
