@@ -113,12 +113,15 @@ float fit_group_scale(const Group& g, float vmax, float& qq) {
 // f16 bits of the super-block scale d, 0 if no usable (finite, non-zero) d exists. Storing a
 // group's scale s as c*d instead costs about <q,q> * (c*d - s)^2 of squared error, so a few values
 // of d from max|s|/128 (the largest scale becomes -128, the int8 range's extra negative level) to
-// max|s|/120 are compared by that estimate.
+// max|s|/120 are compared by that estimate. The last candidate is the smallest f16 step, 2^-24:
+// in a block of tiny values, where the others round to 0, it keeps the larger groups alive.
 uint16_t choose_super_scale(const float* scales, const float* qq, float max_scale) {
+    if (max_scale == 0.0f) return 0;
     uint16_t best_bits = 0;
     float best_cost = INFINITY;
-    for (int k = 0; k <= 16; ++k) {
-        const uint16_t bits = f32_to_fp16(max_scale / (-128.0f + 0.5f * static_cast<float>(k)));
+    for (int k = 0; k <= 17; ++k) {
+        const uint16_t bits = k < 17 ? f32_to_fp16(max_scale / (-128.0f + 0.5f * static_cast<float>(k)))
+                                     : static_cast<uint16_t>(max_scale > 0.0f ? 0x8001u : 0x0001u);
         const float d = fp16_to_f32(bits);
         if (d == 0.0f || !std::isfinite(d)) continue;
         const float inv_d = 1.0f / d;

@@ -141,6 +141,16 @@ TEST(Q6_K, ZerosAndNonFiniteValues) {
     }
 }
 
+TEST(Q6_K, TinyValuesDoNotVanish) {
+    // max|x| = 2e-5 puts d below the f16 range (d ~ max|x| / 4096); the block keeps its largest
+    // values at the coarser resolution of the smallest f16 step rather than becoming all zeros.
+    auto x = gaussian(256, 15, 5e-6);
+    x[7] = 2e-5f;
+    const auto y = round_trip(x);
+    EXPECT_NEAR(y[7], 2e-5f, 2e-6f);
+    EXPECT_LT(relative_rmse(x, y), 0.5);
+}
+
 // Requantizing a dequantized tensor (a Q6_K file converted again) must not drift: the second
 // pass changes the values far less than the first, and the result is no further from the
 // original data.
