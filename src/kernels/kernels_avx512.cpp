@@ -1,16 +1,17 @@
-// avx512 kernel table. Entries without an avx512-specific variant use the scalar reference.
+// avx512 kernel table (AVX-512 F/BW/VL/DQ + VNNI + VBMI, see isa_supported()).
 #include "kernels/kernels.hpp"
 #include "kernels/scalar_ops.hpp"
+#include "kernels/variants.hpp"
 
 namespace bitnet {
 
 const KernelTable& kernels_avx512() {
     static const KernelTable table = {
         Isa::avx512,
-        scalar::quantize_acts,
-        scalar::ternary_matmul,
-        scalar::quantize_q8_0,
-        scalar::quantize_q8_k,
+        avx512::quantize_acts,
+        avx512::ternary_matmul,
+        avx512::quantize_q8_0,
+        avx512::quantize_q8_k,
         scalar::dense_matmul,
         scalar::rms_norm,
         scalar::softmax,

@@ -5,4 +5,8 @@ set(SOURCES
   scalar_ops.cpp
   kernels_avx2.cpp
   kernels_avx512.cpp
+  quantize_avx512.cpp
+  ternary_matmul_avx512.cpp
+  ternary_bits2_avx512.cpp
+  ternary_base3_avx512.cpp
 )

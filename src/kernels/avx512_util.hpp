@@ -1,0 +1,74 @@
+#pragma once
+// Small AVX-512 helpers shared by the *_avx512.cpp kernels. Include only from files compiled
+// with the AVX-512 flags; everything here has internal linkage so that no AVX-512 code can leak
+// into a scalar translation unit through the linker picking one copy of an inline function.
+#include "kernels/x86_intrin.hpp"
+
+#include <cstdint>
+
+#define BITNET_ALWAYS_INLINE inline __attribute__((always_inline))
+
+namespace bitnet::avx512 {
+
+// Folds four vectors of 16 int32 into one xmm {sum a, sum b, sum c, sum d}. The unpack/add
+// pairs transpose while adding, so the cost is shared by the four reductions.
+static inline __m512i hsum4_lanes(__m512i a, __m512i b, __m512i c, __m512i d) {
+    const __m512i ab = _mm512_add_epi32(_mm512_unpacklo_epi32(a, b), _mm512_unpackhi_epi32(a, b));
+    const __m512i cd = _mm512_add_epi32(_mm512_unpacklo_epi32(c, d), _mm512_unpackhi_epi32(c, d));
+    // Each 128-bit lane now holds one partial sum of a, b, c, d (in that order).
+    return _mm512_add_epi32(_mm512_unpacklo_epi64(ab, cd), _mm512_unpackhi_epi64(ab, cd));
+}
+
+static inline __m128i fold_lanes_128(__m512i x) {
+    const __m256i h = _mm256_add_epi32(_mm512_castsi512_si256(x), _mm512_extracti64x4_epi64(x, 1));
+    return _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+}
+
+static inline __m128i hsum4_epi32(__m512i a, __m512i b, __m512i c, __m512i d) {
+    return fold_lanes_128(hsum4_lanes(a, b, c, d));
+}
+
+// Eight reductions at once: {sum a0, ..., sum a7}.
+static inline __m256i hsum8_epi32(const __m512i* a) {
+    const __m512i x = hsum4_lanes(a[0], a[1], a[2], a[3]);
+    const __m512i y = hsum4_lanes(a[4], a[5], a[6], a[7]);
+    // Lanes [x0+x2, x1+x3, y0+y2, y1+y3], then pair up the halves belonging to x and to y.
+    const __m512i z = _mm512_add_epi32(_mm512_shuffle_i64x2(x, y, 0x44), _mm512_shuffle_i64x2(x, y, 0xee));
+    const __m512i w = _mm512_shuffle_i64x2(z, z, 0xd8);
+    return _mm256_add_epi32(_mm512_castsi512_si256(w), _mm512_extracti64x4_epi64(w, 1));
+}
+
+static inline int32_t hsum_epi32(__m512i x) { return _mm512_reduce_add_epi32(x); }
+
+static inline float hsum_ps(__m512 x) {
+    const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(x), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1)));
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+// Mask of the first n (0..64) byte lanes.
+static inline __mmask64 first_bytes(int64_t n) {
+    return n >= 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1;
+}
+static inline __mmask16 first_lanes16(int64_t n) {
+    return n >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << n) - 1);
+}
+
+// dots[r * T + t] = horizontal sum of acc[r][t], four reductions at a time.
+template <int R, int T>
+static inline void reduce_tile(const __m512i (&acc)[R][T], int32_t* dots) {
+    __m512i flat[R * T + 3];
+    for (int r = 0; r < R; ++r) {
+        for (int t = 0; t < T; ++t) flat[r * T + t] = acc[r][t];
+    }
+    for (int i = R * T; i < R * T + 3; ++i) flat[i] = _mm512_setzero_si512();
+    for (int i = 0; i < R * T; i += 4) {
+        alignas(16) int32_t s[4];
+        _mm_store_si128(reinterpret_cast<__m128i*>(s), hsum4_epi32(flat[i], flat[i + 1], flat[i + 2], flat[i + 3]));
+        for (int j = 0; j < 4 && i + j < R * T; ++j) dots[i + j] = s[j];
+    }
+}
+
+}  // namespace bitnet::avx512

@@ -1,0 +1,37 @@
+#pragma once
+// Internal interface between the AVX-512 ternary matmul entry (ternary_matmul_avx512.cpp) and
+// its per-layout micro-kernels. Include only from *_avx512.cpp files.
+#include <cstddef>
+#include <cstdint>
+
+namespace bitnet::avx512 {
+
+// A register tile: dots[r * T + t] = sum_k code(row r, k) * q(token t, k) over a whole row, i.e.
+// the raw code dot product before the activation-sum correction. `w` points at the first row,
+// `a` at the first token's quantized activations (in the layout's order).
+struct TileArgs {
+    const uint8_t* w;
+    size_t w_stride;
+    int64_t cols;
+    const int8_t* a;
+    size_t a_stride;
+};
+using TileFn = void (*)(const TileArgs& args, int32_t* dots);
+
+// Tile shapes. GEMV (one token) streams many rows at once to reuse each activation load; GEMM
+// keeps a rows x tokens block of accumulators so every decoded weight vector feeds several tokens.
+inline constexpr int kGemvRows = 4;
+inline constexpr int kGemmRows = 4;
+inline constexpr int kGemmTokens = 4;
+
+// gemv[r - 1] handles r rows (1..kGemvRows) of one token; gemm[r - 1][t - 1] handles r rows (1..kGemmRows)
+// of t tokens (1..kGemmTokens).
+struct TileSet {
+    TileFn gemv[kGemvRows];
+    TileFn gemm[kGemmRows][kGemmTokens];
+};
+
+const TileSet& bits2_tiles();
+const TileSet& base3_tiles();
+
+}  // namespace bitnet::avx512

@@ -1,0 +1,80 @@
+// AVX-512 ternary matmul entry: walks the output in register tiles and applies the exact
+// epilogue y = ((float)(dot - sum_q) / s) * row_scale (same float operations as the scalar
+// reference, so results are bit-identical).
+#include "kernels/x86_intrin.hpp"
+
+#include "kernels/scalar_ops.hpp"
+#include "kernels/ternary_avx512.hpp"
+#include "kernels/variants.hpp"
+
+namespace bitnet::avx512 {
+
+namespace {
+
+// Rows per cache block in the many-token path: the block's weights stay in L2 while every token
+// group passes over them.
+constexpr int64_t kRowBlock = 64;
+
+void gemv(const TileSet& tiles, const TernaryMatrix& w, int64_t row_begin, int64_t row_end, const int8_t* acts,
+          const ActScale& scale, float* out) {
+    const __m128 s = _mm_set1_ps(scale.s);
+    const __m128i sum = _mm_set1_epi32(scale.sum);
+    int64_t r = row_begin;
+    alignas(32) int32_t dots[kGemvRows];
+    for (; r + kGemvRows <= row_end; r += kGemvRows) {
+        tiles.gemv[kGemvRows - 1]({w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, acts, 0}, dots);
+        const __m128i acc = _mm_sub_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(dots)), sum);
+        const __m128 y = _mm_mul_ps(_mm_div_ps(_mm_cvtepi32_ps(acc), s), _mm_loadu_ps(w.row_scale + r));
+        _mm_storeu_ps(out + r, y);
+    }
+    if (r < row_end) {
+        const int n = static_cast<int>(row_end - r);
+        tiles.gemv[n - 1]({w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, acts, 0}, dots);
+        for (int i = 0; i < n; ++i) {
+            out[r + i] = (static_cast<float>(dots[i] - scale.sum) / scale.s) * w.row_scale[r + i];
+        }
+    }
+}
+
+void gemm(const TileSet& tiles, const TernaryMatrix& w, int64_t row_begin, int64_t row_end, const int8_t* acts,
+          size_t act_stride, const ActScale* scales, int64_t n_tokens, float* out, size_t out_stride) {
+    int32_t dots[kGemmRows * kGemmTokens];
+    for (int64_t rb = row_begin; rb < row_end; rb += kRowBlock) {
+        const int64_t rb_end = rb + kRowBlock < row_end ? rb + kRowBlock : row_end;
+        for (int64_t t = 0; t < n_tokens; t += kGemmTokens) {
+            const int nt = static_cast<int>(n_tokens - t < kGemmTokens ? n_tokens - t : kGemmTokens);
+            const int8_t* a = acts + static_cast<size_t>(t) * act_stride;
+            for (int64_t r = rb; r < rb_end; r += kGemmRows) {
+                const int nr = static_cast<int>(rb_end - r < kGemmRows ? rb_end - r : kGemmRows);
+                tiles.gemm[nr - 1][nt - 1]({w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, a, act_stride},
+                                           dots);
+                for (int j = 0; j < nt; ++j) {
+                    const ActScale& sc = scales[t + j];
+                    float* o = out + static_cast<size_t>(t + j) * out_stride + static_cast<size_t>(r);
+                    for (int i = 0; i < nr; ++i) {
+                        o[i] = (static_cast<float>(dots[i * nt + j] - sc.sum) / sc.s) * w.row_scale[r + i];
+                    }
+                }
+            }
+        }
+    }
+}
+
+}  // namespace
+
+void ternary_matmul(const TernaryMatrix& w, int64_t row_begin, int64_t row_end, const int8_t* acts, size_t act_stride,
+                    const ActScale* scales, int64_t n_tokens, float* out, size_t out_stride) {
+    if (w.block_scale != nullptr) {  // rare (TQ files with per-block scales): the reference is enough
+        scalar::ternary_matmul(w, row_begin, row_end, acts, act_stride, scales, n_tokens, out, out_stride);
+        return;
+    }
+    if (row_begin >= row_end || n_tokens <= 0) return;
+    const TileSet& tiles = w.layout == WeightLayout::bits2 ? bits2_tiles() : base3_tiles();
+    if (n_tokens == 1) {
+        gemv(tiles, w, row_begin, row_end, acts, scales[0], out);
+    } else {
+        gemm(tiles, w, row_begin, row_end, acts, act_stride, scales, n_tokens, out, out_stride);
+    }
+}
+
+}  // namespace bitnet::avx512

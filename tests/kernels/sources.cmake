@@ -1,0 +1,5 @@
+set(SOURCES
+  layout_test.cpp
+  quantize_test.cpp
+  ternary_matmul_test.cpp
+)
