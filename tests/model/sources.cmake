@@ -1,0 +1,4 @@
+set(SOURCES
+  config_test.cpp
+  ternary_import_test.cpp
+)

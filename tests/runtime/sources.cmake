@@ -1,0 +1,3 @@
+set(SOURCES
+  generate_test.cpp
+)

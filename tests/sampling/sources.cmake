@@ -1,0 +1,3 @@
+set(SOURCES
+  sampler_test.cpp
+)
