@@ -16,5 +16,6 @@ Action add_synth(CLI::App& app);
 Action add_run(CLI::App& app);
 Action add_chat(CLI::App& app);
 Action add_tokenize(CLI::App& app);
+Action add_perplexity(CLI::App& app);
 
 }  // namespace bitnet::cli

@@ -2,4 +2,8 @@ set(SOURCES
   synth.cpp
   synth_vocab.cpp
   inspect.cpp
+  kld_file.cpp
+  perplexity_stats.cpp
+  perplexity.cpp
+  perplexity_report.cpp
 )
