@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
     add(bitnet::cli::add_inspect);
     add(bitnet::cli::add_synth);
     add(bitnet::cli::add_perplexity);
+    add(bitnet::cli::add_bench);
 
     // llama.cpp spells some long options with one dash (-sys); CLI11 reserves that for one letter.
     std::vector<std::string> args;

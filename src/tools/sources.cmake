@@ -2,6 +2,7 @@ set(SOURCES
   synth.cpp
   synth_vocab.cpp
   inspect.cpp
+  bench.cpp
   kld_file.cpp
   perplexity_stats.cpp
   perplexity.cpp

@@ -1,0 +1,215 @@
+#include "tools/bench.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "core/aligned_buffer.hpp"
+#include "core/error.hpp"
+#include "core/rng.hpp"
+#include "core/thread_pool.hpp"
+#include "kernels/kernels.hpp"
+#include "quant/types.hpp"
+#include "runtime/context.hpp"
+
+namespace bitnet {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+size_t ternary_bytes(const TernaryMatrix& m) { return m.row_stride * static_cast<size_t>(m.rows); }
+
+void summarize(BenchResult& r) {
+    const auto n = static_cast<double>(r.samples_ts.size());
+    double sum = 0.0;
+    for (double v : r.samples_ts) sum += v;
+    r.avg_ts = sum / n;
+    double var = 0.0;
+    for (double v : r.samples_ts) var += (v - r.avg_ts) * (v - r.avg_ts);
+    r.stddev_ts = r.samples_ts.size() > 1 ? std::sqrt(var / (n - 1.0)) : 0.0;
+    std::vector<double> sorted = r.samples_ts;
+    std::sort(sorted.begin(), sorted.end());
+    const size_t m = sorted.size() / 2;
+    r.median_ts = sorted.size() % 2 ? sorted[m] : 0.5 * (sorted[m - 1] + sorted[m]);
+}
+
+std::vector<int32_t> random_tokens(int n, int64_t n_vocab, uint64_t seed) {
+    Rng rng(seed);
+    std::vector<int32_t> t(static_cast<size_t>(n));
+    for (auto& id : t) id = static_cast<int32_t>(rng.below(static_cast<uint64_t>(n_vocab)));
+    return t;
+}
+
+std::string model_type(const LoadedModel& m) {
+    const double params = static_cast<double>(m.n_params());
+    const std::string size = params >= 1e9 ? strprintf("%.1fB", params / 1e9) : strprintf("%.0fM", params / 1e6);
+    const TernaryMatrix& w = m.weights.layers.empty() ? TernaryMatrix{} : m.weights.layers[0].wq;
+    std::string type = m.weights.layers.empty() ? "?" : layout_name(w.layout);
+    if (const GgufTensor* t = m.file.find_tensor("blk.0.attn_q.weight")) type = type_name(t->type);
+    for (char& c : type) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return m.config.arch_name + " " + size + " " + type;
+}
+
+}  // namespace
+
+double bytes_per_generated_token(const LoadedModel& model, int64_t pos, bool kv_f16) {
+    const ModelWeights& w = model.weights;
+    const ModelConfig& c = model.config;
+    double bytes = 0.0;
+    for (const LayerWeights& L : w.layers) {
+        for (const TernaryMatrix* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) {
+            bytes += static_cast<double>(ternary_bytes(*m));
+        }
+        bytes += static_cast<double>((2 * c.n_embd + c.q_dim() + c.n_ff) * 4);  // norms
+    }
+    bytes += static_cast<double>(w.output.row_stride) * static_cast<double>(w.output.rows);
+    bytes += static_cast<double>(w.embd_row_bytes);
+    // K and V of every cached position, every layer.
+    bytes += static_cast<double>(pos) * static_cast<double>(c.n_layer * 2 * c.kv_dim()) * (kv_f16 ? 2.0 : 4.0);
+    return bytes;
+}
+
+double measure_read_bandwidth(int n_threads) {
+    constexpr size_t kBytes = size_t{1} << 30;  // far beyond any last-level cache
+    AlignedBuffer<uint64_t> buf(kBytes / 8);
+    ThreadPool pool(n_threads);
+    pool.parallel_for(buf.size(), 4096, [&](size_t b, size_t e) {
+        for (size_t i = b; i < e; ++i) buf[i] = i;
+    });
+    std::vector<uint64_t> sink(static_cast<size_t>(n_threads));
+    double best = 0.0;
+    for (int rep = 0; rep < 3; ++rep) {
+        const auto t0 = Clock::now();
+        pool.run([&](int t) {
+            const auto r = ThreadPool::split(buf.size(), 4096, t, pool.size());
+            uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+            for (size_t i = r.begin; i + 4 <= r.end; i += 4) {
+                a0 += buf[i];
+                a1 += buf[i + 1];
+                a2 += buf[i + 2];
+                a3 += buf[i + 3];
+            }
+            sink[static_cast<size_t>(t)] = a0 + a1 + a2 + a3;
+        });
+        best = std::max(best, static_cast<double>(kBytes) / seconds_since(t0));
+    }
+    volatile uint64_t keep = sink[0];
+    (void)keep;
+    return best;
+}
+
+std::vector<BenchResult> run_bench(const std::shared_ptr<const LoadedModel>& model, const BenchOptions& o) {
+    if (o.n_prompt < 0 || o.n_gen < 0 || (o.n_prompt == 0 && o.n_gen == 0)) fail("bench: nothing to measure");
+    if (o.repetitions < 1) fail("bench: -r must be at least 1");
+    const int n_threads =
+        o.n_threads > 0 ? o.n_threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    ContextOptions co;
+    co.n_ctx = std::max(o.n_prompt, o.n_gen) + 1;
+    co.n_batch = std::max(o.n_prompt, 1);
+    co.n_threads = n_threads;
+    InferenceContext ctx(model, co);
+    const int64_t n_vocab = ctx.n_vocab();
+    std::vector<BenchResult> results;
+
+    if (o.n_prompt > 0) {
+        BenchResult r;
+        r.test = "pp" + std::to_string(o.n_prompt);
+        r.n_prompt = o.n_prompt;
+        r.n_threads = n_threads;
+        const auto tokens = random_tokens(o.n_prompt, n_vocab, 1);
+        ctx.reset();
+        ctx.decode(std::span(tokens).first(std::min<size_t>(tokens.size(), 16)));  // warm-up
+        for (int rep = 0; rep < o.repetitions; ++rep) {
+            ctx.reset();
+            const auto t0 = Clock::now();
+            ctx.decode(tokens);
+            r.samples_ts.push_back(o.n_prompt / seconds_since(t0));
+        }
+        summarize(r);
+        results.push_back(r);
+    }
+    if (o.n_gen > 0) {
+        BenchResult r;
+        r.test = "tg" + std::to_string(o.n_gen);
+        r.n_gen = o.n_gen;
+        r.n_threads = n_threads;
+        const auto tokens = random_tokens(o.n_gen, n_vocab, 2);
+        ctx.reset();
+        for (int i = 0; i < std::min(o.n_gen, 4); ++i) ctx.decode(std::span(tokens).subspan(static_cast<size_t>(i), 1));
+        for (int rep = 0; rep < o.repetitions; ++rep) {
+            ctx.reset();
+            const auto t0 = Clock::now();
+            for (int i = 0; i < o.n_gen; ++i) ctx.decode(std::span(tokens).subspan(static_cast<size_t>(i), 1));
+            r.samples_ts.push_back(o.n_gen / seconds_since(t0));
+        }
+        summarize(r);
+        r.bytes_per_token = bytes_per_generated_token(*model, o.n_gen / 2, co.kv_type == KvType::f16);
+        r.bandwidth_gbs = measure_read_bandwidth(n_threads) / 1e9;
+        r.roofline_ts = r.bandwidth_gbs * 1e9 / r.bytes_per_token;
+        r.roofline_pct = 100.0 * r.median_ts / r.roofline_ts;
+        results.push_back(r);
+    }
+    return results;
+}
+
+std::string bench_table(const LoadedModel& model, const std::vector<BenchResult>& results) {
+    const std::string type = model_type(model);
+    const std::string size = strprintf("%.2f GiB", static_cast<double>(model.file.file_size()) / (1u << 30));
+    const std::string params = strprintf("%.2f B", static_cast<double>(model.n_params()) / 1e9);
+    const char* isa = isa_name(kernels().isa);
+    std::string out = strprintf("| %-28s | %10s | %8s | %6s | %7s | %6s | %16s |\n", "model", "size", "params", "isa",
+                                "threads", "test", "t/s");
+    out += "| " + std::string(28, '-') + " | " + std::string(9, '-') + ": | " + std::string(7, '-') + ": | " +
+           std::string(6, '-') + " | " + std::string(6, '-') + ": | " + std::string(6, '-') + " | " +
+           std::string(15, '-') + ": |\n";
+    for (const BenchResult& r : results) {
+        out += strprintf("| %-28s | %10s | %8s | %6s | %7d | %6s | %8.2f ± %5.2f |\n", type.c_str(), size.c_str(),
+                         params.c_str(), isa, r.n_threads, r.test.c_str(), r.avg_ts, r.stddev_ts);
+    }
+    for (const BenchResult& r : results) {
+        if (r.n_gen == 0) continue;
+        out += strprintf(
+            "\nroofline %s: %.1f MB read per token (weights, head, KV at position %d) at %.1f GB/s measured read "
+            "bandwidth -> bound %.1f t/s; median %.2f t/s = %.1f %% of the bound\n",
+            r.test.c_str(), r.bytes_per_token / 1e6, r.n_gen / 2, r.bandwidth_gbs, r.roofline_ts, r.median_ts,
+            r.roofline_pct);
+    }
+    return out;
+}
+
+std::string bench_json(const LoadedModel& model, const std::vector<BenchResult>& results) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const BenchResult& r : results) {
+        nlohmann::json j = {{"test", r.test},
+                            {"n_prompt", r.n_prompt},
+                            {"n_gen", r.n_gen},
+                            {"n_threads", r.n_threads},
+                            {"avg_ts", r.avg_ts},
+                            {"stddev_ts", r.stddev_ts},
+                            {"median_ts", r.median_ts},
+                            {"samples_ts", r.samples_ts},
+                            {"model_size", model.file.file_size()},
+                            {"model_n_params", model.n_params()},
+                            {"model_type", model_type(model)},
+                            {"model_filename", model.file.path()},
+                            {"isa", isa_name(kernels().isa)},
+                            {"weight_layout", layout_name(model.weights.ternary_layout)},
+                            {"head_type", type_name(model.weights.output_type)}};
+        if (r.n_gen > 0) {
+            j["bytes_per_token"] = r.bytes_per_token;
+            j["bandwidth_gbs"] = r.bandwidth_gbs;
+            j["roofline_ts"] = r.roofline_ts;
+            j["roofline_pct"] = r.roofline_pct;
+        }
+        arr.push_back(std::move(j));
+    }
+    return arr.dump(2);
+}
+
+}  // namespace bitnet

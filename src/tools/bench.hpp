@@ -1,0 +1,45 @@
+#pragma once
+// `bitnet bench`: llama-bench-style throughput. pp<N>: N prompt tokens in one batch from an empty
+// cache; tg<N>: N tokens generated one at a time from an empty cache. For tg it also reports the
+// memory-bandwidth roofline: the bytes one generated token reads (weights, LM head, KV cache)
+// against this machine's measured read bandwidth.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace bitnet {
+
+struct LoadedModel;
+
+struct BenchOptions {
+    int n_prompt = 128;
+    int n_gen = 128;
+    int repetitions = 5;
+    int n_threads = 0;  // 0: all cores
+};
+
+struct BenchResult {
+    std::string test;  // "pp128", "tg128"
+    int n_prompt = 0, n_gen = 0, n_threads = 0;
+    std::vector<double> samples_ts;
+    double avg_ts = 0.0, stddev_ts = 0.0, median_ts = 0.0;
+    // tg only: the bandwidth bound.
+    double bytes_per_token = 0.0;
+    double bandwidth_gbs = 0.0;
+    double roofline_ts = 0.0;
+    double roofline_pct = 0.0;
+};
+
+std::vector<BenchResult> run_bench(const std::shared_ptr<const LoadedModel>& model, const BenchOptions& options);
+
+// Bytes the decode of one token at context position `pos` reads from memory.
+double bytes_per_generated_token(const LoadedModel& model, int64_t pos, bool kv_f16);
+// Sustained read bandwidth (bytes/s) of `n_threads` threads streaming a buffer much larger
+// than the caches.
+double measure_read_bandwidth(int n_threads);
+
+std::string bench_table(const LoadedModel& model, const std::vector<BenchResult>& results);
+std::string bench_json(const LoadedModel& model, const std::vector<BenchResult>& results);
+
+}  // namespace bitnet
