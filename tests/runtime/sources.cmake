@@ -1,3 +1,4 @@
 set(SOURCES
   generate_test.cpp
+  no_alloc_test.cpp
 )
