@@ -56,6 +56,44 @@ static inline __mmask16 first_lanes16(int64_t n) {
     return n >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << n) - 1);
 }
 
+// Four float reductions per 128-bit lane, as hsum4_lanes for int32.
+static inline __m512 hsum4_lanes_ps(__m512 a, __m512 b, __m512 c, __m512 d) {
+    const __m512 ab = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
+    const __m512 cd = _mm512_add_ps(_mm512_unpacklo_ps(c, d), _mm512_unpackhi_ps(c, d));
+    return _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(ab), _mm512_castps_pd(cd))),
+                         _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(ab), _mm512_castps_pd(cd))));
+}
+
+// Sixteen reductions at once: lane i = sum of v[i].
+static inline __m512 hsum16_ps(const __m512* v) {
+    const __m512 x0 = hsum4_lanes_ps(v[0], v[1], v[2], v[3]);
+    const __m512 x1 = hsum4_lanes_ps(v[4], v[5], v[6], v[7]);
+    const __m512 x2 = hsum4_lanes_ps(v[8], v[9], v[10], v[11]);
+    const __m512 x3 = hsum4_lanes_ps(v[12], v[13], v[14], v[15]);
+    const __m512 y01 = _mm512_add_ps(_mm512_shuffle_f32x4(x0, x1, 0x44), _mm512_shuffle_f32x4(x0, x1, 0xee));
+    const __m512 y23 = _mm512_add_ps(_mm512_shuffle_f32x4(x2, x3, 0x44), _mm512_shuffle_f32x4(x2, x3, 0xee));
+    return _mm512_add_ps(_mm512_shuffle_f32x4(y01, y23, 0x88), _mm512_shuffle_f32x4(y01, y23, 0xdd));
+}
+
+// e^x for x <= 0 (softmax arguments), about 1 ulp: x = n ln2 + r with |r| <= ln2/2, a degree-7
+// polynomial for e^r, and vscalefps for 2^n, which also flushes very negative x (and -inf) to 0.
+static inline __m512 exp_neg_ps(__m512 x) {
+    x = _mm512_max_ps(x, _mm512_set1_ps(-104.0f));
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);  // ln2 split in a short head...
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);      // ...and the rest
+    __m512 p = _mm512_set1_ps(1.0f / 5040.0f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    return _mm512_scalef_ps(p, n);
+}
+
 // dots[r * T + t] = horizontal sum of acc[r][t], four reductions at a time.
 template <int R, int T>
 static inline void reduce_tile(const __m512i (&acc)[R][T], int32_t* dots) {

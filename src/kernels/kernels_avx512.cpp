@@ -12,11 +12,11 @@ const KernelTable& kernels_avx512() {
         avx512::ternary_matmul,
         avx512::quantize_q8_0,
         avx512::quantize_q8_k,
-        scalar::dense_matmul,
-        scalar::rms_norm,
-        scalar::softmax,
-        scalar::rope_neox,
-        scalar::attention,
+        avx512::dense_matmul,
+        avx512::rms_norm,
+        avx512::softmax,
+        avx512::rope_neox,
+        avx512::attention,
     };
     return table;
 }

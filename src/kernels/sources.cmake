@@ -9,4 +9,9 @@ set(SOURCES
   ternary_matmul_avx512.cpp
   ternary_bits2_avx512.cpp
   ternary_base3_avx512.cpp
+  dense_matmul_avx512.cpp
+  dense_float_avx512.cpp
+  dense_quant_avx512.cpp
+  vector_ops_avx512.cpp
+  attention_avx512.cpp
 )

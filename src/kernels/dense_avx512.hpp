@@ -1,0 +1,36 @@
+#pragma once
+// Internal interface of the AVX-512 dense (LM head) kernels: register tiles of R weight rows x T
+// tokens, one per weight type family. Include only from *_avx512.cpp files.
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/kernels.hpp"
+
+namespace bitnet::avx512 {
+
+// dots[r * T + t] = dot(weight row r, activations of token t); rows at w + r * w_stride,
+// activations (f32, BlockQ8_0 or BlockQ8_K rows) at a + t * a_stride bytes.
+struct DenseTileArgs {
+    const uint8_t* w;
+    size_t w_stride;
+    int64_t cols;
+    const uint8_t* a;
+    size_t a_stride;
+};
+using DenseTileFn = void (*)(const DenseTileArgs& args, float* dots);
+
+inline constexpr int kDenseRows = 4;
+inline constexpr int kDenseTokens = 4;
+
+// tiles[r - 1][t - 1] for 1..kDenseRows rows and 1..kDenseTokens tokens.
+struct DenseTileSet {
+    DenseTileFn tiles[kDenseRows][kDenseTokens];
+};
+
+const DenseTileSet& dense_f32_tiles();
+const DenseTileSet& dense_f16_tiles();
+const DenseTileSet& dense_bf16_tiles();
+const DenseTileSet& dense_q8_0_tiles();
+const DenseTileSet& dense_q6_k_tiles();
+
+}  // namespace bitnet::avx512

@@ -1,0 +1,77 @@
+// AVX-512 tiles for f32 / f16 / bf16 weight rows against f32 activations: each weight vector is
+// loaded (and widened to f32: vcvtph2ps for f16, a 16-bit shift for bf16) once and feeds T tokens.
+#include <utility>
+
+#include "kernels/avx512_util.hpp"
+#include "kernels/dense_avx512.hpp"
+#include "kernels/x86_intrin.hpp"
+
+namespace bitnet::avx512 {
+
+namespace {
+
+template <DenseType Ty>
+BITNET_ALWAYS_INLINE __m512 load_weights(const uint8_t* row, int64_t k, __mmask16 m) {
+    if constexpr (Ty == DenseType::f32) {
+        return _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(row) + k);
+    } else if constexpr (Ty == DenseType::f16) {
+        return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, reinterpret_cast<const uint16_t*>(row) + k));
+    } else {
+        const __m256i h = _mm256_maskz_loadu_epi16(m, reinterpret_cast<const uint16_t*>(row) + k);
+        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    }
+}
+
+template <DenseType Ty, int R, int T>
+struct FloatTile {
+    __m512 acc[R][T];
+
+    template <bool Masked>
+    BITNET_ALWAYS_INLINE void step(const DenseTileArgs& args, int64_t k, __mmask16 m) {
+        __m512 w[R];
+        for (int r = 0; r < R; ++r) w[r] = load_weights<Ty>(args.w + r * args.w_stride, k, Masked ? m : __mmask16(0xffff));
+        for (int t = 0; t < T; ++t) {
+            const float* x = reinterpret_cast<const float*>(args.a + t * args.a_stride) + k;
+            const __m512 xv = Masked ? _mm512_maskz_loadu_ps(m, x) : _mm512_loadu_ps(x);
+            for (int r = 0; r < R; ++r) acc[r][t] = _mm512_fmadd_ps(w[r], xv, acc[r][t]);
+        }
+    }
+};
+
+template <DenseType Ty, int R, int T>
+void float_tile(const DenseTileArgs& args, float* dots) {
+    FloatTile<Ty, R, T> tl;
+    for (int r = 0; r < R; ++r) {
+        for (int t = 0; t < T; ++t) tl.acc[r][t] = _mm512_setzero_ps();
+    }
+    int64_t k = 0;
+    for (; k + 16 <= args.cols; k += 16) tl.template step<false>(args, k, 0);
+    if (k < args.cols) tl.template step<true>(args, k, first_lanes16(args.cols - k));
+    for (int r = 0; r < R; ++r) {
+        for (int t = 0; t < T; ++t) dots[r * T + t] = _mm512_reduce_add_ps(tl.acc[r][t]);
+    }
+}
+
+template <DenseType Ty, int T, int... R>
+constexpr void fill_column(DenseTileSet& set, std::integer_sequence<int, R...>) {
+    ((set.tiles[R][T - 1] = &float_tile<Ty, R + 1, T>), ...);
+}
+
+template <DenseType Ty, int... T>
+constexpr DenseTileSet make_tiles(std::integer_sequence<int, T...>) {
+    DenseTileSet set{};
+    (fill_column<Ty, T + 1>(set, std::make_integer_sequence<int, kDenseRows>{}), ...);
+    return set;
+}
+
+constexpr DenseTileSet kF32 = make_tiles<DenseType::f32>(std::make_integer_sequence<int, kDenseTokens>{});
+constexpr DenseTileSet kF16 = make_tiles<DenseType::f16>(std::make_integer_sequence<int, kDenseTokens>{});
+constexpr DenseTileSet kBf16 = make_tiles<DenseType::bf16>(std::make_integer_sequence<int, kDenseTokens>{});
+
+}  // namespace
+
+const DenseTileSet& dense_f32_tiles() { return kF32; }
+const DenseTileSet& dense_f16_tiles() { return kF16; }
+const DenseTileSet& dense_bf16_tiles() { return kBf16; }
+
+}  // namespace bitnet::avx512

@@ -1,0 +1,50 @@
+// AVX-512 dense matmul entry (LM head, token embedding as head): walks rows x tokens in register
+// tiles; the per-type tiles live in dense_float_avx512.cpp and dense_quant_avx512.cpp.
+#include "kernels/dense_avx512.hpp"
+#include "kernels/variants.hpp"
+
+namespace bitnet::avx512 {
+
+namespace {
+
+// Rows per cache block when several tokens are multiplied: the block's weights stay in L2 while
+// every token group passes over them.
+constexpr int64_t kRowBlock = 32;
+
+const DenseTileSet& tiles_for(DenseType type) {
+    switch (type) {
+        case DenseType::f32: return dense_f32_tiles();
+        case DenseType::f16: return dense_f16_tiles();
+        case DenseType::bf16: return dense_bf16_tiles();
+        case DenseType::q8_0: return dense_q8_0_tiles();
+        case DenseType::q6_k: return dense_q6_k_tiles();
+    }
+    return dense_f32_tiles();
+}
+
+}  // namespace
+
+void dense_matmul(const DenseMatrix& w, int64_t row_begin, int64_t row_end, const void* acts, size_t act_stride,
+                  int64_t n_tokens, float* out, size_t out_stride) {
+    const DenseTileSet& set = tiles_for(w.type);
+    const auto* a_bytes = static_cast<const uint8_t*>(acts);
+    float dots[kDenseRows * kDenseTokens];
+    for (int64_t rb = row_begin; rb < row_end; rb += kRowBlock) {
+        const int64_t rb_end = rb + kRowBlock < row_end ? rb + kRowBlock : row_end;
+        for (int64_t t = 0; t < n_tokens; t += kDenseTokens) {
+            const int nt = static_cast<int>(n_tokens - t < kDenseTokens ? n_tokens - t : kDenseTokens);
+            const uint8_t* a = a_bytes + static_cast<size_t>(t) * act_stride;
+            for (int64_t r = rb; r < rb_end; r += kDenseRows) {
+                const int nr = static_cast<int>(rb_end - r < kDenseRows ? rb_end - r : kDenseRows);
+                set.tiles[nr - 1][nt - 1]({w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, a, act_stride},
+                                          dots);
+                for (int j = 0; j < nt; ++j) {
+                    float* o = out + static_cast<size_t>(t + j) * out_stride + static_cast<size_t>(r);
+                    for (int i = 0; i < nr; ++i) o[i] = dots[i * nt + j];
+                }
+            }
+        }
+    }
+}
+
+}  // namespace bitnet::avx512
