@@ -1,0 +1,5 @@
+set(SOURCES
+  kld_file_test.cpp
+  perplexity_stats_test.cpp
+  perplexity_test.cpp
+)
