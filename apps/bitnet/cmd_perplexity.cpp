@@ -25,9 +25,10 @@ struct PerplexityFlags {
 
 void check_chunk_length(int64_t n_ctx) {
     if (n_ctx < kMinPerplexityContext) {
-        fail(strprintf("-c %lld is too small: each chunk scores positions n_ctx/2 .. n_ctx-2, so perplexity needs "
-                       "-c %lld or more",
-                       static_cast<long long>(n_ctx), static_cast<long long>(kMinPerplexityContext)));
+        fail(
+            strprintf("-c %lld is too small: each chunk scores positions n_ctx/2 .. n_ctx-2, so perplexity needs "
+                      "-c %lld or more",
+                      static_cast<long long>(n_ctx), static_cast<long long>(kMinPerplexityContext)));
     }
 }
 
@@ -42,7 +43,6 @@ void note_context(const InferenceContext& ctx) {
 
 int run_perplexity_command(const PerplexityFlags& f) {
     if (f.file.empty()) fail("perplexity needs a text to evaluate: -f FILE");
-    if (f.chunks == 0 || f.chunks < -1) fail("--chunks must be a positive number of chunks (or -1 for all)");
     check_chunk_length(f.model.ctx);
     const std::string text = read_file(f.file);  // raw bytes: the tokenizer takes any byte sequence
     auto model = load_model(f.model);
@@ -70,8 +70,10 @@ int run_perplexity_command(const PerplexityFlags& f) {
 
 int run_kld_command(const PerplexityFlags& f) {
     if (f.kld_base.empty()) fail("--kl-divergence needs the base model's logits: --kl-divergence-base FILE");
-    if (!f.file.empty()) std::fprintf(stderr, "note: -f is not used with --kl-divergence (the tokens come from %s)\n",
-                                      f.kld_base.c_str());
+    if (!f.file.empty()) {
+        std::fprintf(stderr, "note: -f is not used with --kl-divergence (the tokens come from %s)\n",
+                     f.kld_base.c_str());
+    }
     // Validate the file before the (slower) model load.
     const LogitsFileReader base(f.kld_base);
     const int32_t n_ctx = base.header().n_ctx;
@@ -84,7 +86,9 @@ int run_kld_command(const PerplexityFlags& f) {
     co.n_ctx = n_ctx;
     InferenceContext ctx(model, co);
     note_context(ctx);
-    const KldResult r = run_kl_divergence(ctx, base, KldOptions{});
+    KldOptions ko;
+    ko.max_chunks = f.chunks;
+    const KldResult r = run_kl_divergence(ctx, base, ko);
     if (f.json) {
         std::printf("%s\n", kld_json(r).c_str());
     } else {
@@ -112,7 +116,10 @@ Action add_perplexity(CLI::App& app) {
                   "Evaluate the tokens stored in --kl-divergence-base and compare with its logits (KL divergence, "
                   "PPL of both, top-token agreement)");
     cmd->add_flag("--json", f->json, "Print the results as one JSON object on stdout");
-    return [f] { return f->kl_divergence ? run_kld_command(*f) : run_perplexity_command(*f); };
+    return [f] {
+        if (f->chunks == 0 || f->chunks < -1) fail("--chunks must be a positive number of chunks (or -1 for all)");
+        return f->kl_divergence ? run_kld_command(*f) : run_perplexity_command(*f);
+    };
 }
 
 }  // namespace bitnet::cli

@@ -204,10 +204,11 @@ LogitsFileReader::LogitsFileReader(const std::string& path) : file_(path) {
     if (h.n_chunk < 1) fail(strprintf("'%s': chunk count %d in the header must be positive", path.c_str(), h.n_chunk));
     const uint64_t expected = logits_file_bytes(h);
     if (expected != size) {
-        fail(strprintf("'%s' is %s: its header (n_ctx %d, n_vocab %d, %d chunks) calls for %llu bytes but the file "
-                       "has %zu",
-                       path.c_str(), size < expected ? "truncated" : "corrupt (longer than its header says)", h.n_ctx,
-                       h.n_vocab, h.n_chunk, static_cast<unsigned long long>(expected), size));
+        fail(
+            strprintf("'%s' is %s: its header (n_ctx %d, n_vocab %d, %d chunks) calls for %llu bytes but the file "
+                      "has %zu",
+                      path.c_str(), size < expected ? "truncated" : "corrupt (longer than its header says)", h.n_ctx,
+                      h.n_vocab, h.n_chunk, static_cast<unsigned long long>(expected), size));
     }
     tokens_.resize(static_cast<size_t>(h.n_ctx) * static_cast<size_t>(h.n_chunk));
     std::memcpy(tokens_.data(), p + kLogitsFileHeaderBytes, tokens_.size() * sizeof(int32_t));
@@ -223,8 +224,8 @@ void LogitsFileReader::read_chunk(int64_t chunk, std::span<uint16_t> out) const 
     if (chunk < 0 || chunk >= header_.n_chunk) {
         fail(strprintf("chunk %lld is out of range (the file has %d)", static_cast<long long>(chunk), header_.n_chunk));
     }
-    const size_t chunk_values = static_cast<size_t>(scored_per_chunk(header_.n_ctx)) *
-                                logits_record_values(header_.n_vocab);
+    const size_t chunk_values =
+        static_cast<size_t>(scored_per_chunk(header_.n_ctx)) * logits_record_values(header_.n_vocab);
     if (out.size() != chunk_values) {
         fail(strprintf("chunk buffer has %zu values, expected %zu", out.size(), chunk_values));
     }

@@ -79,9 +79,16 @@ void prepare_chunk(std::span<const int32_t> tokens, int64_t chunk, const Inferen
 
 void check_context_size(int64_t n_ctx) {
     if (n_ctx < kMinPerplexityContext || n_ctx > INT32_MAX) {
-        fail(strprintf("context size %lld does not work for perplexity: each chunk scores positions n_ctx/2 .. n_ctx-2, "
-                       "so it needs %lld .. %d tokens",
-                       static_cast<long long>(n_ctx), static_cast<long long>(kMinPerplexityContext), INT32_MAX));
+        fail(
+            strprintf("context size %lld does not work for perplexity: each chunk scores positions n_ctx/2 .. n_ctx-2, "
+                      "so it needs %lld .. %d tokens",
+                      static_cast<long long>(n_ctx), static_cast<long long>(kMinPerplexityContext), INT32_MAX));
+    }
+}
+
+void check_chunk_limit(int64_t max_chunks) {
+    if (max_chunks == 0 || max_chunks < -1) {
+        fail(strprintf("chunk limit %lld must be positive (or -1 for all)", static_cast<long long>(max_chunks)));
     }
 }
 
@@ -95,14 +102,12 @@ PerplexityResult run_perplexity(InferenceContext& ctx, std::span<const int32_t> 
     const auto n_tokens = static_cast<int64_t>(tokens.size());
     // llama.cpp's condition (it wants at least two chunks).
     if (n_tokens < 2 * n_ctx) {
-        fail(strprintf("the text has %lld tokens, fewer than the %lld (2 * n_ctx with n_ctx = %lld) needed for "
-                       "perplexity; use a longer text or a smaller -c",
-                       static_cast<long long>(n_tokens), static_cast<long long>(2 * n_ctx),
-                       static_cast<long long>(n_ctx)));
+        fail(strprintf(
+            "the text has %lld tokens, fewer than the %lld (2 * n_ctx with n_ctx = %lld) needed for "
+            "perplexity; use a longer text or a smaller -c",
+            static_cast<long long>(n_tokens), static_cast<long long>(2 * n_ctx), static_cast<long long>(n_ctx)));
     }
-    if (options.max_chunks == 0 || options.max_chunks < -1) {
-        fail(strprintf("chunk limit %lld must be positive (or -1 for all)", static_cast<long long>(options.max_chunks)));
-    }
+    check_chunk_limit(options.max_chunks);
     const int64_t n_vocab = ctx.n_vocab();
     for (size_t i = 0; i < tokens.size(); ++i) {
         if (tokens[i] < 0 || tokens[i] >= n_vocab) {
@@ -171,15 +176,18 @@ KldResult run_kl_divergence(InferenceContext& ctx, const LogitsFileReader& base,
     const auto t0 = std::chrono::steady_clock::now();
     const LogitsFileHeader& h = base.header();
     if (h.n_vocab != ctx.n_vocab()) {
-        fail(strprintf("'%s' was made with a vocabulary of %d tokens, but this model has %lld; KL divergence needs "
-                       "models that share a tokenizer",
-                       base.path().c_str(), h.n_vocab, static_cast<long long>(ctx.n_vocab())));
+        fail(
+            strprintf("'%s' was made with a vocabulary of %d tokens, but this model has %lld; KL divergence needs "
+                      "models that share a tokenizer",
+                      base.path().c_str(), h.n_vocab, static_cast<long long>(ctx.n_vocab())));
     }
     check_context_size(h.n_ctx);
     if (ctx.n_ctx() < h.n_ctx) {
         fail(strprintf("'%s' holds chunks of %d tokens, but the context has room for only %lld", base.path().c_str(),
                        h.n_ctx, static_cast<long long>(ctx.n_ctx())));
     }
+    check_chunk_limit(options.max_chunks);
+    const int64_t n_chunks = options.max_chunks > 0 ? std::min<int64_t>(h.n_chunk, options.max_chunks) : h.n_chunk;
     const int64_t n_ctx = h.n_ctx, first = n_ctx / 2, n_scored = scored_per_chunk(n_ctx);
     const auto nv = static_cast<size_t>(h.n_vocab);
     const size_t record = logits_record_values(h.n_vocab);
@@ -188,20 +196,20 @@ KldResult run_kl_divergence(InferenceContext& ctx, const LogitsFileReader& base,
     KldResult r;
     r.n_ctx = n_ctx;
     r.n_vocab = h.n_vocab;
-    r.n_chunks = h.n_chunk;
+    r.n_chunks = n_chunks;
     std::vector<float> logits(static_cast<size_t>(n_scored) * nv);
     std::vector<uint16_t> records(static_cast<size_t>(n_scored) * record);
     std::vector<TokenComparison> scored(static_cast<size_t>(n_scored));
     std::vector<int32_t> chunk(static_cast<size_t>(n_ctx));
     KldAccumulator acc;
-    ChunkProgress progress("kl-divergence", static_cast<size_t>(h.n_chunk), options.progress);
-    progress.line(strprintf("kl-divergence: %s: %d chunks of %lld tokens (%lld scored each), vocabulary %d, batch "
-                            "%lld, %d threads",
-                            base.path().c_str(), h.n_chunk, static_cast<long long>(n_ctx),
-                            static_cast<long long>(n_scored), h.n_vocab, static_cast<long long>(ctx.n_batch()),
-                            ctx.n_threads()));
+    ChunkProgress progress("kl-divergence", static_cast<size_t>(n_chunks), options.progress);
+    progress.line(
+        strprintf("kl-divergence: %s: %lld of %d chunks of %lld tokens (%lld scored each), vocabulary %d, "
+                  "batch %lld, %d threads",
+                  base.path().c_str(), static_cast<long long>(n_chunks), h.n_chunk, static_cast<long long>(n_ctx),
+                  static_cast<long long>(n_scored), h.n_vocab, static_cast<long long>(ctx.n_batch()), ctx.n_threads()));
     progress.line(format_kld_chunk_header());
-    for (int64_t c = 0; c < h.n_chunk; ++c) {
+    for (int64_t c = 0; c < n_chunks; ++c) {
         prepare_chunk(tokens, c, ctx, chunk);
         evaluate_chunk(ctx, chunk, first, logits);
         base.read_chunk(c, records);

@@ -26,9 +26,9 @@ struct PerplexityResult {
     int64_t n_tokens = 0;  // tokens of the whole text
     int64_t n_ctx = 0;
     int64_t n_chunks = 0;
-    int64_t n_scored = 0;  // tokens scored in all chunks
-    Estimate ppl;          // exp(mean NLL), uncertainty PPL * stderr(NLL)
-    Estimate nll;          // mean NLL per token and its standard error
+    int64_t n_scored = 0;           // tokens scored in all chunks
+    Estimate ppl;                   // exp(mean NLL), uncertainty PPL * stderr(NLL)
+    Estimate nll;                   // mean NLL per token and its standard error
     std::vector<double> chunk_ppl;  // running PPL after each chunk
     double seconds = 0.0;
 };
@@ -38,13 +38,14 @@ PerplexityResult run_perplexity(InferenceContext& ctx, std::span<const int32_t> 
                                 const PerplexityOptions& options);
 
 struct KldOptions {
-    bool progress = true;  // a row per chunk and a progress bar on stderr
+    int64_t max_chunks = -1;  // -1: every chunk of the file
+    bool progress = true;     // a row per chunk and a progress bar on stderr
 };
 
 struct KldResult {
     int64_t n_ctx = 0;
     int64_t n_vocab = 0;
-    int64_t n_chunks = 0;
+    int64_t n_chunks = 0;  // chunks evaluated
     KldSummary summary;
     std::vector<KldRunning> chunks;  // running figures after each chunk
     double seconds = 0.0;

@@ -52,8 +52,8 @@ std::string format_kld_chunk_header() {
 }
 
 std::string format_kld_chunk_row(int64_t chunk, const KldRunning& r) {
-    return strprintf("%4lld    %s    %s    %s    %s %%    %s %%", static_cast<long long>(chunk), pm(r.ppl_q, 9, 4).c_str(),
-                     pm(r.ln_ppl_ratio, 10, 5).c_str(), pm(r.kld, 10, 5).c_str(),
+    return strprintf("%4lld    %s    %s    %s    %s %%    %s %%", static_cast<long long>(chunk),
+                     pm(r.ppl_q, 9, 4).c_str(), pm(r.ln_ppl_ratio, 10, 5).c_str(), pm(r.kld, 10, 5).c_str(),
                      pm(percent(r.p_diff_rms), 6, 3).c_str(), pm(percent(r.same_top), 6, 3).c_str());
 }
 
@@ -69,18 +69,18 @@ std::string format_kld_summary(const KldSummary& s) {
     o += strprintf("Mean    KLD: %s\n", pm(s.kld, 10, 6).c_str());
     const Distribution& k = s.kld_dist;
     const std::pair<const char*, double> kld_rows[] = {
-        {"Maximum", k.max}, {"99.9%  ", k.p99_9}, {"99.0%  ", k.p99}, {"95.0%  ", k.p95},
+        {"Maximum", k.max}, {"99.9%  ", k.p99_9},  {"99.0%  ", k.p99}, {"95.0%  ", k.p95},
         {"90.0%  ", k.p90}, {"Median ", k.median}, {"10.0%  ", k.p10}, {" 5.0%  ", k.p5},
-        {" 1.0%  ", k.p1},  {" 0.1%  ", k.p0_1},  {"Minimum", k.min},
+        {" 1.0%  ", k.p1},  {" 0.1%  ", k.p0_1},   {"Minimum", k.min},
     };
     for (const auto& [label, v] : kld_rows) o += strprintf("%s KLD: %10.6f\n", label, v);
     o += "\n====== Token probability statistics ======\n";
     o += strprintf("Mean    Δp: %6.3f ± %5.3f %%\n", 100.0 * s.p_diff.value, 100.0 * s.p_diff.uncertainty);
     const Distribution& d = s.p_diff_dist;
     const std::pair<const char*, double> dp_rows[] = {
-        {"Maximum", d.max}, {"99.9%  ", d.p99_9}, {"99.0%  ", d.p99},  {"95.0%  ", d.p95}, {"90.0%  ", d.p90},
+        {"Maximum", d.max}, {"99.9%  ", d.p99_9},  {"99.0%  ", d.p99}, {"95.0%  ", d.p95}, {"90.0%  ", d.p90},
         {"75.0%  ", d.p75}, {"Median ", d.median}, {"25.0%  ", d.p25}, {"10.0%  ", d.p10}, {" 5.0%  ", d.p5},
-        {" 1.0%  ", d.p1},  {" 0.1%  ", d.p0_1},  {"Minimum", d.min},
+        {" 1.0%  ", d.p1},  {" 0.1%  ", d.p0_1},   {"Minimum", d.min},
     };
     for (const auto& [label, v] : dp_rows) o += strprintf("%s Δp: %6.3f%%\n", label, 100.0 * v);
     o += strprintf("RMS Δp    : %6.3f ± %5.3f %%\n", 100.0 * s.p_diff_rms.value, 100.0 * s.p_diff_rms.uncertainty);

@@ -169,8 +169,8 @@ KldSummary KldAccumulator::summary() const {
     const double ratio = std::exp(s.ln_ppl_ratio.value);
     s.ppl_ratio = {ratio, ratio * s.ln_ppl_ratio.uncertainty};
     const double ppl_cov = s.ppl_q.value * s.ppl_base.value * cov;
-    const double diff_var = s.ppl_q.uncertainty * s.ppl_q.uncertainty +
-                            s.ppl_base.uncertainty * s.ppl_base.uncertainty - 2.0 * ppl_cov;
+    const double diff_var =
+        s.ppl_q.uncertainty * s.ppl_q.uncertainty + s.ppl_base.uncertainty * s.ppl_base.uncertainty - 2.0 * ppl_cov;
     s.ppl_diff = {s.ppl_q.value - s.ppl_base.value, std::sqrt(std::max(diff_var, 0.0))};
     s.kld = kld_.mean();
     s.kld_dist = distribution(kld_values_);

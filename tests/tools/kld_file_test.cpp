@@ -1,4 +1,6 @@
 // The llama.cpp logits-file codec: record layout, quantization bounds, header bytes, validation.
+#include "tools/kld_file.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -13,7 +15,6 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "tools/kld_file.hpp"
 
 namespace bitnet {
 namespace {
@@ -168,7 +169,8 @@ TEST(KldFile, ExactHeaderAndRecordBytes) {
     const std::vector<uint8_t> bytes = read_bytes(path);
     ASSERT_EQ(bytes.size(), 20u + 16u + 16u);
     EXPECT_EQ(std::string(bytes.begin(), bytes.begin() + 8), "_logits_");
-    const std::vector<uint8_t> ints = {4, 0, 0, 0, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0};
+    const std::vector<uint8_t> ints = {4, 0, 0, 0, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0,
+                                       0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0};
     EXPECT_EQ(std::vector<uint8_t>(bytes.begin() + 8, bytes.begin() + 36), ints);
     float scale = 0, min_log_prob = 0;
     std::memcpy(&scale, bytes.data() + 36, 4);
@@ -261,7 +263,7 @@ TEST(KldFile, WriterRemovesIncompleteFiles) {
     }
     EXPECT_FALSE(fs::exists(path));
     LogitsFileWriter w(path, {8, 5, 1}, std::vector<int32_t>(8, 1));
-    EXPECT_THROW(w.write_records(std::vector<uint16_t>(7)), Error);  // not whole records
+    EXPECT_THROW(w.write_records(std::vector<uint16_t>(7)), Error);                            // not whole records
     EXPECT_THROW(w.write_records(std::vector<uint16_t>(logits_record_values(5) * 4)), Error);  // 3 expected
 }
 

@@ -1,11 +1,12 @@
 // Statistics helpers of the perplexity tool against hand-computed values.
+#include "tools/perplexity_stats.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <vector>
 
 #include "tools/kld_file.hpp"
-#include "tools/perplexity_stats.hpp"
 
 namespace bitnet {
 namespace {
@@ -30,7 +31,7 @@ TEST(PerplexityStats, PerplexityFromNll) {
     Moments m;
     for (double v : {1.0, 2.0, 3.0, 4.0}) m.add(v);
     const Estimate ppl = perplexity_from_nll(m);
-    EXPECT_NEAR(ppl.value, std::exp(2.5), 1e-9);                               // 12.18249...
+    EXPECT_NEAR(ppl.value, std::exp(2.5), 1e-9);                                // 12.18249...
     EXPECT_NEAR(ppl.uncertainty, std::exp(2.5) * std::sqrt(1.25 / 3.0), 1e-9);  // 7.8645...
 }
 
@@ -47,7 +48,7 @@ TEST(PerplexityStats, ProportionAndCovariance) {
 TEST(PerplexityStats, PercentilesAndMedian) {
     const std::vector<double> v = {1, 2, 3, 4, 5};
     EXPECT_DOUBLE_EQ(percentile(v, 0.5), 3.0);
-    EXPECT_DOUBLE_EQ(percentile(v, 0.9), 4.6);    // position 3.6
+    EXPECT_DOUBLE_EQ(percentile(v, 0.9), 4.6);  // position 3.6
     EXPECT_DOUBLE_EQ(percentile(v, 0.999), 4.996);
     EXPECT_DOUBLE_EQ(percentile(v, 0.0), 1.0);
     EXPECT_DOUBLE_EQ(percentile(v, 1.0), 5.0);
@@ -106,7 +107,8 @@ TEST(PerplexityStats, BaseProbabilitiesBelowTheFloorAreLeftOut) {
 TEST(PerplexityStats, KldAccumulatorSummary) {
     KldAccumulator acc;
     // nll = 1, 2, 3, 4 with base nll 1, 1, 3, 3; KLD 0.1 .. 0.4; p_diff +-0.1; three tops agree.
-    const double nll[] = {1, 2, 3, 4}, base[] = {1, 1, 3, 3}, kld[] = {0.4, 0.1, 0.3, 0.2}, dp[] = {0.1, -0.1, 0.1, -0.1};
+    const double nll[] = {1, 2, 3, 4}, base[] = {1, 1, 3, 3}, kld[] = {0.4, 0.1, 0.3, 0.2},
+                 dp[] = {0.1, -0.1, 0.1, -0.1};
     for (int i = 0; i < 4; ++i) acc.add({nll[i], base[i], kld[i], dp[i], i != 2});
     EXPECT_EQ(acc.count(), 4);
     const KldSummary s = acc.summary();

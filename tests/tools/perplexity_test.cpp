@@ -1,5 +1,7 @@
 // End to end on synthetic tiny models: perplexity, saving a logits file, and KL divergence of a
 // model against itself (≈ 0) and against another model (> 0).
+#include "tools/perplexity.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -15,7 +17,6 @@
 #include "runtime/loaded_model.hpp"
 #include "test_models.hpp"
 #include "tools/kld_file.hpp"
-#include "tools/perplexity.hpp"
 #include "tools/perplexity_report.hpp"
 
 namespace bitnet {
@@ -34,9 +35,10 @@ std::shared_ptr<const LoadedModel> tiny(uint64_t seed) {
 }
 
 std::string sample_text(size_t n_words) {
-    static const char* const words[] = {"the", "of", "and", "to", "in", "is", "that", "for", "it", "with",
-                                        "as", "was", "on", "be", "at", "by", "this", "have", "from", "model",
-                                        "water", "people", "time", "words", "Hello", "world", "text", "called"};
+    static const char* const words[] = {"the",    "of",   "and",   "to",    "in",    "is",    "that",
+                                        "for",    "it",   "with",  "as",    "was",   "on",    "be",
+                                        "at",     "by",   "this",  "have",  "from",  "model", "water",
+                                        "people", "time", "words", "Hello", "world", "text",  "called"};
     std::mt19937 rng(11);
     std::string text;
     for (size_t i = 0; i < n_words; ++i) {
@@ -231,6 +233,17 @@ TEST_F(PerplexityTest, KlDivergenceAgainstAnotherModelIsPositive) {
     EXPECT_GT(r.summary.kld_dist.max, r.summary.kld_dist.median);
     EXPECT_LT(r.summary.same_top.value, 1.0);
     EXPECT_TRUE(std::isfinite(r.summary.ppl_q.value));
+}
+
+TEST_F(PerplexityTest, KlDivergenceChunkLimit) {
+    const LogitsFileReader base(base_file());
+    auto ctx = make_context(model_, kCtx);
+    const KldResult all = run_kl_divergence(*ctx, base, KldOptions{.max_chunks = -1, .progress = false});
+    const KldResult two = run_kl_divergence(*ctx, base, KldOptions{.max_chunks = 2, .progress = false});
+    EXPECT_EQ(two.n_chunks, 2);
+    EXPECT_EQ(two.summary.count, 2 * (kCtx - 1 - kCtx / 2));
+    EXPECT_DOUBLE_EQ(two.chunks[1].kld.value, all.chunks[1].kld.value);
+    EXPECT_THROW(run_kl_divergence(*ctx, base, KldOptions{.max_chunks = 0, .progress = false}), Error);
 }
 
 TEST_F(PerplexityTest, TruncatedBaseFileIsRejected) {
