@@ -44,7 +44,9 @@ void note_context(const InferenceContext& ctx) {
 int run_perplexity_command(const PerplexityFlags& f) {
     if (f.file.empty()) fail("perplexity needs a text to evaluate: -f FILE");
     check_chunk_length(f.model.ctx);
-    const std::string text = read_file(f.file);  // raw bytes: the tokenizer takes any byte sequence
+    std::string text = read_file(f.file);  // raw bytes: the tokenizer takes any byte sequence
+    // llama.cpp's -f drops one trailing newline; doing the same gives the same token stream.
+    if (!text.empty() && text.back() == '\n') text.pop_back();
     auto model = load_model(f.model);
     const Tokenizer& tok = model->tokenizer;
     // Like llama.cpp: one tokenization of the whole text, special-token text kept as plain text.
