@@ -48,7 +48,7 @@ class Base(unittest.TestCase):
 class HelpAndVersion(Base):
     def test_help_on_every_subcommand(self):
         out = bitnet("--help").stdout.decode()
-        for sub in ["run", "chat", "tokenize", "inspect", "synth"]:
+        for sub in ["run", "chat", "tokenize", "inspect", "synth", "perplexity", "bench"]:
             self.assertIn(sub, out)
             self.assertIn("Usage", bitnet(sub, "--help").stdout.decode())
 
@@ -223,6 +223,28 @@ class Tokenize(Base):
         # Generation stops at <|eot_id|> / <|end_of_text|> and the chat format uses them.
         p = bitnet("chat", "-m", m, "-n", 5, "--temp", 0, stdin=b"Hi\n/exit\n")
         self.assertEqual(p.returncode, 0)
+
+
+class Bench(Base):
+    def test_json_fields(self):
+        out = bitnet("bench", "-m", self.model, "-p", 16, "-n", 8, "-r", 2, "-t", 2, "--json").stdout
+        results = json.loads(out)
+        self.assertEqual([r["test"] for r in results], ["pp16", "tg8"])
+        for r in results:
+            for key in ("n_prompt", "n_gen", "n_threads", "avg_ts", "stddev_ts", "model_size", "model_type"):
+                self.assertIn(key, r)
+            self.assertGreater(r["avg_ts"], 0)
+            self.assertEqual(r["n_threads"], 2)
+            self.assertEqual(len(r["samples_ts"]), 2)
+        self.assertGreater(results[1]["roofline_ts"], 0)
+        self.assertGreater(results[1]["bytes_per_token"], 0)
+
+    def test_table(self):
+        out = bitnet("bench", "-m", self.model, "-p", 8, "-n", 4, "-r", 1).stdout.decode()
+        self.assertIn("| model", out)
+        self.assertIn("pp8", out)
+        self.assertIn("tg4", out)
+        self.assertIn("roofline", out)
 
 
 class Chat(Base):
