@@ -1,6 +1,14 @@
 #include "core/thread_pool.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <climits>
+
+#if defined(__linux__)
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -13,9 +21,27 @@
 
 namespace bitnet {
 
-// Spin iterations before a worker sleeps; about 50-100 us on current CPUs, longer than the gap
-// between two kernels of one decode step.
-static constexpr int kSpinIterations = 20000;
+// How long an idle worker spins before it sleeps: far longer than the gap between two kernels
+// of a decode step or between two generated tokens, short enough that an idle pool costs nothing.
+static constexpr std::chrono::microseconds kSpinTime{2000};
+
+// Sleeping and waking go straight to the futex: std::atomic::wait in libstdc++ 12 adds
+// milliseconds of latency through its back-off, which a decode step (150 jobs) cannot afford.
+static void futex_wait(std::atomic<unsigned>& word, unsigned expected) {
+#if defined(__linux__)
+    syscall(SYS_futex, reinterpret_cast<unsigned*>(&word), FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr, 0);
+#else
+    word.wait(expected);
+#endif
+}
+
+static void futex_wake_all(std::atomic<unsigned>& word) {
+#if defined(__linux__)
+    syscall(SYS_futex, reinterpret_cast<unsigned*>(&word), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
+#else
+    word.notify_all();
+#endif
+}
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
     workers_.reserve(static_cast<size_t>(n_threads_ - 1));
@@ -24,8 +50,8 @@ ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
 
 ThreadPool::~ThreadPool() {
     stop_ = true;
-    generation_.fetch_add(1, std::memory_order_release);
-    generation_.notify_all();
+    generation_.fetch_add(1, std::memory_order_seq_cst);
+    futex_wake_all(generation_);
     for (auto& t : workers_) t.join();
 }
 
@@ -47,8 +73,8 @@ void ThreadPool::run_impl(JobFn fn, void* ctx) {
     job_fn_ = fn;
     job_ctx_ = ctx;
     pending_.store(n_threads_ - 1, std::memory_order_relaxed);
-    generation_.fetch_add(1, std::memory_order_release);
-    generation_.notify_all();
+    generation_.fetch_add(1, std::memory_order_seq_cst);
+    if (sleeping_.load(std::memory_order_seq_cst) > 0) futex_wake_all(generation_);
     fn(ctx, 0);
     while (pending_.load(std::memory_order_acquire) != 0) BITNET_CPU_RELAX();
 }
@@ -57,13 +83,16 @@ void ThreadPool::worker_loop(int index) {
     unsigned seen = 0;
     for (;;) {
         unsigned gen;
-        int spins = 0;
+        unsigned spins = 0;
+        auto spin_start = std::chrono::steady_clock::now();
         while ((gen = generation_.load(std::memory_order_acquire)) == seen) {
-            if (++spins < kSpinIterations) {
-                BITNET_CPU_RELAX();
-            } else {
-                generation_.wait(seen, std::memory_order_acquire);
-            }
+            BITNET_CPU_RELAX();
+            if ((++spins & 1023u) != 0 || std::chrono::steady_clock::now() - spin_start < kSpinTime) continue;
+            // Announce the sleep before re-checking, so run_impl either sees us or we see its job.
+            sleeping_.fetch_add(1, std::memory_order_seq_cst);
+            if (generation_.load(std::memory_order_seq_cst) == seen) futex_wait(generation_, seen);
+            sleeping_.fetch_sub(1, std::memory_order_seq_cst);
+            spin_start = std::chrono::steady_clock::now();
         }
         seen = gen;
         if (stop_) return;

@@ -55,6 +55,7 @@ private:
     JobFn job_fn_ = nullptr;
     void* job_ctx_ = nullptr;
     alignas(64) std::atomic<unsigned> generation_{0};
+    alignas(64) std::atomic<int> sleeping_{0};
     alignas(64) std::atomic<int> pending_{0};
     alignas(64) std::atomic<int> barrier_count_{0};
     alignas(64) std::atomic<unsigned> barrier_phase_{0};
