@@ -52,20 +52,97 @@ def rms_norm(x: np.ndarray, w: np.ndarray, eps: float) -> np.ndarray:
     return (x64 * inv * w.astype(np.float64)).astype(F32)
 
 
-def act_quant(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+class Roundings:
+    """Bookkeeping of rounding decisions that sit on a knife's edge.
+
+    The int8 activation quantizer and the float16 KV cache are discontinuous: an input that is within
+    a few f32 ulps of a rounding boundary may round either way in two correct implementations whose
+    f32 arithmetic differs only in evaluation order (e.g. the order of an RMSNorm's sum of squares).
+    One such flip changes a whole activation row by one quantum and then cascades through every
+    later quantization, so the logits move by ~1e-2 relative -- far above the check's tolerance.
+
+    A Roundings object records every such near-tie as a candidate (site, token, index) and can force
+    the other rounding for chosen candidates (overrides). run_reference.py uses it to explain a
+    mismatch by flipping a few genuine near-ties, and reports every flip it needed.
+
+    site = (layer, name); names: attn_in / o_in / ffn_in / down_in (int8 BitLinear inputs),
+    k16 / v16 (float16 KV cache), head (Q8_0 / Q8_K quantization of a quantized LM head).
+    """
+
+    # An int8 rounding is a near-tie when x*s is within int8_ulps ulps of 127 (the row's largest
+    # quantized magnitude; 1 ulp = 2^-17) of a half-integer. The absolute margin reflects that f32
+    # errors in a dot product or a sum scale with the magnitude of the summands, not the result.
+    # A float16 rounding is a near-tie when x is within f16_ulps f32 ulps of x of an f16 midpoint.
+    def __init__(self, overrides=(), int8_ulps: int = 256, f16_ulps: int = 16):
+        self.overrides: dict[tuple, list[tuple[int, int]]] = {}
+        for site, t, i in overrides:
+            self.overrides.setdefault(site, []).append((t, i))
+        self.int8_ulps = int8_ulps
+        self.f16_ulps = f16_ulps
+        # (site, token, index, distance in ulps, the value being rounded)
+        self.candidates: list[tuple[tuple, int, int, float, float]] = []
+
+    def _record(self, site, near: np.ndarray, dist_ulps: np.ndarray, values: np.ndarray):
+        for t, i in zip(*np.nonzero(near)):
+            self.candidates.append((site, int(t), int(i), float(dist_ulps[t, i]), float(values[t, i])))
+
+    def _flip_mask(self, site, shape) -> np.ndarray | None:
+        keys = [(t, i) for t, i in self.overrides.get(site, ()) if t < shape[0]]
+        if not keys:
+            return None
+        mask = np.zeros(shape, dtype=bool)
+        for t, i in keys:
+            mask[t, i] = True
+        return mask
+
+    def round_int(self, site, prod: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """q = the rounding of prod (f32, [tokens, n]) to an integer; boundaries at k + 1/2."""
+        boundary = np.floor(prod) + F32(0.5)
+        dist = np.abs(prod.astype(np.float64) - boundary) / float(np.spacing(F32(127)))
+        self._record(site, dist <= self.int8_ulps, dist, prod)
+        mask = self._flip_mask(site, prod.shape)
+        if mask is not None:
+            other = 2 * np.floor(prod) + 1 - q  # the other neighbour of prod
+            q = np.where(mask, other, q)
+        return q
+
+    def round_f16(self, site, x: np.ndarray) -> np.ndarray:
+        """x (f32, [tokens, n]) rounded to float16 (nearest even), returned as f32."""
+        h = x.astype(np.float16)
+        hf = h.astype(np.float64)
+        x64 = x.astype(np.float64)
+        up = hf < x64  # the other neighbour lies above x if h is below x, else below
+        other = np.where(up, np.nextafter(h, np.float16(np.inf)), np.nextafter(h, np.float16(-np.inf)))
+        mid = (hf + other.astype(np.float64)) / 2
+        with np.errstate(invalid="ignore"):
+            dist = np.abs(x64 - mid) / np.spacing(np.abs(x)).astype(np.float64)
+        finite = np.isfinite(other.astype(np.float64)) & np.isfinite(hf)
+        self._record(site, finite & (dist <= self.f16_ulps), dist, x)
+        mask = self._flip_mask(site, x.shape)
+        if mask is not None:
+            h = np.where(mask, other, h)
+        return h.astype(F32)
+
+
+def act_quant(x: np.ndarray, rnd: Roundings | None = None, site=None) -> tuple[np.ndarray, np.ndarray]:
     """Per-token (per row) absmax int8 quantization, formats doc 12.1. Returns (q as float64 integers,
     s as f32 [rows, 1])."""
     x = x.astype(F32)
     amax = np.abs(x).max(axis=-1, keepdims=True)
     s = F32(127.0) / np.maximum(amax, F32(1e-5))  # f32 division, as the engine does it
     prod = x * s  # f32 product: the rounding below must see the same value as in C++
-    q = np.clip(np.rint(prod), -128, 127)  # np.rint rounds half to even
+    q = np.rint(prod)  # np.rint rounds half to even
+    if rnd is not None:
+        q = rnd.round_int(site, prod, q)
+    q = np.clip(q, -128, 127)
     return q.astype(np.float64), s.astype(F32)
 
 
-def bit_linear(x: np.ndarray, w: gr.TernaryMatrix) -> np.ndarray:
-    """y[t][o] = sum_b (acc_b[t][o] / s[t]) * scale[o][b], acc_b exact integer dot products."""
-    q, s = act_quant(x)
+def bit_linear(x: np.ndarray, w: gr.TernaryMatrix, rnd: Roundings | None = None, site=None,
+               quantized: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """y[t][o] = sum_b (acc_b[t][o] / s[t]) * scale[o][b], acc_b exact integer dot products.
+    `quantized` passes an already quantized input (q, k and v share one quantization of x)."""
+    q, s = quantized if quantized is not None else act_quant(x, rnd, site)
     rows, cols = w.T.shape
     n_blocks = cols // w.block
     y = np.zeros((x.shape[0], rows), dtype=F32)
@@ -128,7 +205,8 @@ def _round_half_away(x: np.ndarray) -> np.ndarray:
     return np.sign(x) * np.floor(np.abs(x) + 0.5)
 
 
-def quantize_q8_0_activations(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def quantize_q8_0_activations(z: np.ndarray, rnd: Roundings | None = None,
+                              site=None) -> tuple[np.ndarray, np.ndarray]:
     """ggml's reference Q8_0 quantizer (formats doc section 4) applied to each row of z:
     per 32 values d = amax / 127 (stored as f16), q = round_half_away(x / d).
     Returns (q [rows, n_blocks, 32] float64 integers, d [rows, n_blocks] f32 after the f16 rounding)."""
@@ -138,11 +216,15 @@ def quantize_q8_0_activations(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     d = amax / F32(127)
     with np.errstate(divide="ignore"):
         inv = np.where(d > 0, F32(1) / d, F32(0)).astype(F32)
-    q = _round_half_away(zb * inv[:, :, None]).astype(np.float64)
-    return q, _f16_round(d)
+    prod = (zb * inv[:, :, None]).reshape(rows, n)
+    q = _round_half_away(prod)
+    if rnd is not None:
+        q = rnd.round_int(site, prod, q)
+    return q.reshape(rows, n // 32, 32).astype(np.float64), _f16_round(d)
 
 
-def quantize_q8_k_activations(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def quantize_q8_k_activations(z: np.ndarray, rnd: Roundings | None = None,
+                              site=None) -> tuple[np.ndarray, np.ndarray]:
     """ggml's Q8_K quantizer (formats doc 12.5) applied to each row of z: per 256 values, max = the
     value of largest magnitude (with its sign), iscale = -127 / max, q = min(127, nearest_int(x*iscale)),
     d = 1 / iscale (f32). Returns (q [rows, n_blocks, 256] float64, d [rows, n_blocks] f32)."""
@@ -154,11 +236,15 @@ def quantize_q8_k_activations(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(divide="ignore"):
         iscale = np.where(zero, F32(0), F32(-127) / np.where(zero, F32(1), mx)).astype(F32)
         d = np.where(zero, F32(0), F32(1) / np.where(zero, F32(1), iscale)).astype(F32)
-    q = np.minimum(127, np.rint(zb * iscale[:, :, None])).astype(np.float64)
-    return q, d
+    prod = (zb * iscale[:, :, None]).reshape(rows, n)
+    q = np.rint(prod)
+    if rnd is not None:
+        q = rnd.round_int(site, prod, q)
+    return np.minimum(127, q).reshape(rows, n // 256, 256).astype(np.float64), d
 
 
-def quantized_head_logits(f: gr.GgufFile, name: str, z: np.ndarray) -> np.ndarray:
+def quantized_head_logits(f: gr.GgufFile, name: str, z: np.ndarray, rnd: Roundings | None = None,
+                          site=None) -> np.ndarray:
     """LM head stored as Q8_0 or Q6_K: the dot product of each weight block's integers with the
     activation block's integers is exact; it is scaled by (weight scale * activation scale)."""
     t = f.tensors[name]
@@ -168,7 +254,7 @@ def quantized_head_logits(f: gr.GgufFile, name: str, z: np.ndarray) -> np.ndarra
         blocks = raw.reshape(n_vocab, n_embd // 32, 34)
         wd = blocks[:, :, 0:2].copy().view("<f2")[:, :, 0].astype(F32)  # [n_vocab, nb]
         wq = blocks[:, :, 2:].view(np.int8).astype(np.float64)  # [n_vocab, nb, 32]
-        aq, ad = quantize_q8_0_activations(z)  # [T, nb, 32], [T, nb]
+        aq, ad = quantize_q8_0_activations(z, rnd, site)  # [T, nb, 32], [T, nb]
         isum = np.einsum("tbk,vbk->tvb", aq, wq)  # exact integers
         return np.sum(isum * (ad[:, None, :].astype(np.float64) * wd[None, :, :].astype(np.float64)), axis=2)
     if t.type == gr.Q6_K:
@@ -179,7 +265,7 @@ def quantized_head_logits(f: gr.GgufFile, name: str, z: np.ndarray) -> np.ndarra
         ones = blocks.copy()
         ones[:, 208:210] = np.frombuffer(np.float16(1.0).tobytes(), dtype=np.uint8)  # d := 1
         wint = gr.dequant_q6_k(ones.reshape(-1)).astype(np.float64).reshape(n_vocab, nb, 256)
-        aq, ad = quantize_q8_k_activations(z)
+        aq, ad = quantize_q8_k_activations(z, rnd, site)
         isum = np.einsum("tbk,vbk->tvb", aq, wint)
         return np.sum(isum * (ad[:, None, :].astype(np.float64) * d[None, :, :].astype(np.float64)), axis=2)
     raise gr.GgufError(f"{name}: no quantized-head rule for type {t.type}")
@@ -239,8 +325,9 @@ class BitNetReference:
         self.output_norm = gr.dequantize(f, "output_norm.weight")
         self.layers = [Layer(f, i) for i in range(self.n_layer)]
 
-    def forward(self, tokens: list[int], kv_f32: bool = False) -> np.ndarray:
-        """Logits [n_tokens, n_vocab] (float32) of every position of the sequence."""
+    def forward(self, tokens: list[int], kv_f32: bool = False, rnd: Roundings | None = None) -> np.ndarray:
+        """Logits [n_tokens, n_vocab] (float32) of every position of the sequence. `rnd` records (and
+        may override) near-tie rounding decisions, see Roundings."""
         toks = np.asarray(tokens, dtype=np.int64)
         if toks.min() < 0 or toks.max() >= self.n_vocab:
             raise ValueError("token id out of range")
@@ -248,24 +335,29 @@ class BitNetReference:
         positions = np.arange(T)
         hd = self.head_dim
         h = self.embd[toks].astype(F32)  # residual stream [T, n_embd]
-        for L in self.layers:
+        for il, L in enumerate(self.layers):
             # --- attention block
             x = rms_norm(h, L.attn_norm, self.eps)
-            q = bit_linear(x, L.wq).reshape(T, self.n_head, hd)
-            k = bit_linear(x, L.wk).reshape(T, self.n_head_kv, hd)
-            v = bit_linear(x, L.wv).reshape(T, self.n_head_kv, hd)
+            xq = act_quant(x, rnd, (il, "attn_in"))  # one quantization of x feeds q, k and v
+            q = bit_linear(x, L.wq, quantized=xq).reshape(T, self.n_head, hd)
+            k = bit_linear(x, L.wk, quantized=xq).reshape(T, self.n_head_kv, hd)
+            v = bit_linear(x, L.wv, quantized=xq).reshape(T, self.n_head_kv, hd)
             q = rope_neox(q, positions, self.n_rot, self.rope_base)
             k = rope_neox(k, positions, self.n_rot, self.rope_base)
             if not kv_f32:  # the cache holds K (after RoPE) and V as float16
-                k = _f16_round(k)
-                v = _f16_round(v)
+                if rnd is None:
+                    k, v = _f16_round(k), _f16_round(v)
+                else:
+                    k = rnd.round_f16((il, "k16"), k.reshape(T, -1)).reshape(k.shape)
+                    v = rnd.round_f16((il, "v16"), v.reshape(T, -1)).reshape(v.shape)
             o = attention(q, k, v)
             o = rms_norm(o, L.attn_sub_norm, self.eps)
-            h = (h + bit_linear(o, L.wo)).astype(F32)
+            h = (h + bit_linear(o, L.wo, rnd, (il, "o_in"))).astype(F32)
             # --- feed-forward block
             x = rms_norm(h, L.ffn_norm, self.eps)
-            g = bit_linear(x, L.w_gate)
-            u = bit_linear(x, L.w_up)
+            xq = act_quant(x, rnd, (il, "ffn_in"))  # shared by gate and up
+            g = bit_linear(x, L.w_gate, quantized=xq)
+            u = bit_linear(x, L.w_up, quantized=xq)
             if self.relu2:
                 r = np.maximum(g, F32(0))
                 m = (r * r * u).astype(F32)
@@ -273,12 +365,12 @@ class BitNetReference:
                 g64 = g.astype(np.float64)
                 m = (g64 / (1.0 + np.exp(-g64)) * u).astype(F32)
             m = rms_norm(m, L.ffn_sub_norm, self.eps)
-            h = (h + bit_linear(m, L.w_down)).astype(F32)
+            h = (h + bit_linear(m, L.w_down, rnd, (il, "down_in"))).astype(F32)
         z = rms_norm(h, self.output_norm, self.eps)
         if self.head is not None:
             logits = z.astype(np.float64) @ self.head.astype(np.float64).T
         else:
-            logits = quantized_head_logits(self.file, self.head_name, z)
+            logits = quantized_head_logits(self.file, self.head_name, z, rnd, (self.n_layer, "head"))
         return logits.astype(F32)
 
 

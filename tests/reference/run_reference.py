@@ -1,0 +1,203 @@
+"""CTest driver: the engine's logits against the independent NumPy reference (bitnet_reference.py).
+
+    /usr/bin/python3 run_reference.py --cli BITNET --dump DUMP_LOGITS --type i2_s [--seed N]
+                                      [--cache f16|f32] [--repack R] [--synth ARG ...]
+
+1. synthesizes a model: `bitnet synth --preset tiny --type TYPE --seed N [--synth ARGS]`;
+2. builds a deterministic 64-token prompt: `bitnet tokenize` of a fixed sentence (starts with BOS),
+   filled up with seeded random ids;
+3. runs dump_logits (1 thread, one batch of 64) and the reference;
+4. checks: the same argmax at every position and max|dlogit| <= 1e-3 * max|logit|;
+5. checks the engine's determinism: logits bit-identical for 1, 2 and 3 threads and for batch 64
+   vs batch 7 (the prompt evaluated in several forward passes).
+
+Rounding near-ties. The int8 activation quantizer and the float16 KV cache are discontinuous, so a
+value within a few f32 ulps of a rounding boundary can legitimately round differently in the engine
+(whose f32 sums run in another order) and in the reference; one such flip cascades into ~1e-2
+relative logit differences. When the logits disagree, the driver therefore searches, position by
+position, for near-tie candidates recorded by the reference (within 2e-3 quantization steps of an
+int8 rounding boundary, or 16 f32 ulps of a float16 midpoint) whose other rounding makes the reference agree with the engine to
+2e-5 relative, and reports every flip it used. Only genuine near-ties can be flipped, so a real
+error (wrong RoPE pairing, scale, norm, ...) still fails. The final verdict applies the strict
+tolerance above to the reference with those flips.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+
+try:
+    import numpy as np
+except ImportError:
+    print("the NumPy reference needs python3-numpy: apt-get install python3-numpy", file=sys.stderr)
+    sys.exit(1)
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bitnet_reference as br  # noqa: E402
+
+N_TOKENS = 64
+PROMPT = "The quick brown fox jumps over the lazy dog, and then the dog and the fox went to sleep."
+TOL = 1e-3  # max|dlogit| <= TOL * max|logit|
+TOL_TIE = 2e-5  # agreement that counts as "the same rounding decisions" during the near-tie search
+MAX_FLIPS = 24
+
+
+def run(cmd: list[str]) -> str:
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    if res.returncode != 0:
+        sys.stderr.write(f"command failed ({res.returncode}): {' '.join(cmd)}\n{res.stdout}{res.stderr}\n")
+        sys.exit(1)
+    return res.stdout
+
+
+def make_prompt(cli: str, model: str, n_vocab: int, seed: int) -> list[int]:
+    out = run([cli, "tokenize", "-m", model, "-p", PROMPT, "--ids"])
+    tokens = [int(t) for t in out.strip().strip("[]").split(",") if t.strip()]
+    rng = random.Random(seed)
+    while len(tokens) < N_TOKENS:
+        tokens.append(rng.randrange(n_vocab))
+    return tokens[:N_TOKENS]
+
+
+def engine_logits(args, model: str, tokens_file: str, out: str, n_vocab: int, threads: int, batch: int):
+    cmd = [args.dump, model, tokens_file, out, "--threads", str(threads), "--batch", str(batch), "--cache", args.cache]
+    if args.repack:
+        cmd += ["--repack", args.repack]
+    run(cmd)
+    logits = np.fromfile(out, dtype="<f4")
+    if logits.size != N_TOKENS * n_vocab:
+        print(f"dump_logits wrote {logits.size} floats, expected {N_TOKENS} x {n_vocab}", file=sys.stderr)
+        sys.exit(1)
+    return logits.reshape(N_TOKENS, n_vocab)
+
+
+def rel_err(a: np.ndarray, b: np.ndarray, scale: float) -> np.ndarray:
+    """Per position: max |a - b| / scale."""
+    return np.abs(a.astype(np.float64) - b.astype(np.float64)).max(axis=1) / scale
+
+
+def explain_with_ties(ref: br.BitNetReference, tokens: list[int], eng: np.ndarray, kv_f32: bool):
+    """Finds near-tie rounding flips that make the reference agree with the engine (see the module
+    doc). Returns (reference logits with the flips, list of flips, first unexplained position or None)."""
+    scale = float(np.abs(eng).max())
+    flips: list[tuple] = []
+    while True:
+        rnd = br.Roundings(flips)
+        logits = ref.forward(tokens, kv_f32=kv_f32, rnd=rnd)
+        bad = np.nonzero(rel_err(eng, logits, scale) > TOL_TIE)[0]
+        if len(bad) == 0:
+            return logits, flips, None
+        t = int(bad[0])
+        if len(flips) >= MAX_FLIPS:
+            return logits, flips, t
+        # A flip at token t shows first at position t; try those first, then earlier tokens.
+        cands = [c for c in rnd.candidates if c[1] <= t and c[:3] not in flips]
+        cands.sort(key=lambda c: (-c[1], c[3]))
+        for site, tok, idx, dist, value in cands:
+            # The same value rounded at the same site for another token (a repeated token id in
+            # layer 0 computes bit-identical activations) must round the same way: flip them together.
+            group = [c[:3] for c in rnd.candidates if c[0] == site and c[2] == idx and c[4] == value]
+            trial = flips + group
+            part = ref.forward(tokens[:t + 1], kv_f32=kv_f32, rnd=br.Roundings(trial))
+            if np.all(rel_err(eng[:t + 1], part, scale) <= TOL_TIE):
+                others = sorted(c[1] for c in group if c[1] != tok)
+                print(f"  near-tie flip: layer {site[0]} {site[1]}, token {tok}, element {idx} "
+                      f"({dist:g} ulps from the rounding boundary)"
+                      + (f", with the same value at token(s) {others}" if others else ""))
+                flips = trial
+                break
+        else:
+            return logits, flips, t
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description="compare the engine's logits with the NumPy reference")
+    ap.add_argument("--cli", required=True, help="the bitnet CLI (for synth and tokenize)")
+    ap.add_argument("--dump", required=True, help="the dump_logits program")
+    ap.add_argument("--type", required=True, help="ternary weight type for bitnet synth")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--cache", choices=("f16", "f32"), default="f16")
+    ap.add_argument("--synth", nargs=argparse.REMAINDER, default=[],
+                    help="further bitnet synth arguments (must come last)")
+    ap.add_argument("--repack", help="dump_logits --repack (auto, bits2, base3)")
+    ap.add_argument("--keep", help="copy the model, prompt and logits into this directory")
+    args = ap.parse_args()
+
+    ok = True
+    t_start = time.time()
+    with tempfile.TemporaryDirectory(prefix="bitnet-ref-") as tmp:
+        model = os.path.join(tmp, "model.gguf")
+        run([args.cli, "synth", "--preset", "tiny", "--type", args.type, "--seed", str(args.seed), "-q", "-o", model]
+            + args.synth)
+        ref = br.BitNetReference(model)
+        print(f"model: {args.type}, arch {ref.arch}, {ref.n_layer} layers, embd {ref.n_embd}, ff {ref.n_ff}, "
+              f"heads {ref.n_head}/{ref.n_head_kv}, head_dim {ref.head_dim}, vocab {ref.n_vocab}, "
+              f"head {br.gr.TYPE_NAMES.get(ref.head_type, ref.head_type)}, cache {args.cache}")
+
+        tokens = make_prompt(args.cli, model, ref.n_vocab, args.seed)
+        tokens_file = os.path.join(tmp, "tokens.txt")
+        with open(tokens_file, "w") as fh:
+            fh.write("\n".join(str(t) for t in tokens) + "\n")
+
+        eng = engine_logits(args, model, tokens_file, os.path.join(tmp, "eng.f32"), ref.n_vocab, 1, N_TOKENS)
+        kv_f32 = args.cache == "f32"
+        t_ref = time.time()
+        plain = ref.forward(tokens, kv_f32=kv_f32)
+        scale = float(np.abs(plain).max())
+        raw_err = float(rel_err(eng, plain, scale).max())
+        print(f"reference forward pass: {time.time() - t_ref:.2f} s")
+        print(f"max relative error, plain reference: {raw_err:.3e}")
+
+        logits, flips, unexplained = explain_with_ties(ref, tokens, eng, kv_f32)
+        if flips:
+            print(f"{len(flips)} near-tie rounding flip(s) applied to the reference")
+        if unexplained is not None:
+            print(f"note: position {unexplained} onwards not explained by near-tie flips")
+        err = rel_err(eng, logits, float(np.abs(logits).max()))
+        max_err = float(err.max())
+        print(f"max relative error{' (with the flips)' if flips else ''}: {max_err:.3e} "
+              f"(at position {int(err.argmax())}; tolerance {TOL:g})")
+        mism = np.nonzero(eng.argmax(axis=1) != logits.argmax(axis=1))[0]
+        if len(mism):
+            ok = False
+            print(f"FAIL: argmax differs at {len(mism)} position(s): {mism.tolist()[:10]}")
+            for p in mism[:5]:
+                print(f"  position {p}: engine {eng[p].argmax()} ({eng[p].max():.6f}), "
+                      f"reference {logits[p].argmax()} ({logits[p].max():.6f})")
+        if max_err > TOL:
+            ok = False
+            print(f"FAIL: max relative logit error {max_err:.3e} > {TOL:g}; per-position errors:")
+            print("  " + " ".join(f"{e:.1e}" for e in err))
+
+        # Determinism of the engine itself: threads and batch splitting must not change a bit.
+        for threads, batch in ((2, N_TOKENS), (3, N_TOKENS), (1, 7)):
+            other = engine_logits(args, model, tokens_file, os.path.join(tmp, "other.f32"), ref.n_vocab, threads,
+                                  batch)
+            if not np.array_equal(other.view(np.uint32), eng.view(np.uint32)):
+                ok = False
+                diff = np.nonzero((other != eng).any(axis=1))[0]
+                print(f"FAIL: --threads {threads} --batch {batch} logits differ from --threads 1 --batch "
+                      f"{N_TOKENS} at {len(diff)} position(s), first {diff[0]}, max |d| "
+                      f"{np.abs(other - eng).max():.3e}")
+            else:
+                print(f"deterministic: --threads {threads} --batch {batch} bit-identical")
+
+        if args.keep:
+            import shutil
+            os.makedirs(args.keep, exist_ok=True)
+            for name in ("model.gguf", "tokens.txt", "eng.f32"):
+                shutil.copy(os.path.join(tmp, name), args.keep)
+            logits.astype("<f4").tofile(os.path.join(args.keep, "ref.f32"))
+
+    print(f"{'PASS' if ok else 'FAIL'} ({time.time() - t_start:.1f} s)")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
