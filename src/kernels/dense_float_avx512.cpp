@@ -52,6 +52,27 @@ void float_tile(const DenseTileArgs& args, float* dots) {
     }
 }
 
+// The one-row, one-token tile used for GEMV: the matrix is read as one sequential stream (one row
+// after another, see ternary_avx512.hpp), with four accumulators to hide the FMA latency.
+template <DenseType Ty>
+void float_gemv(const DenseTileArgs& args, float* dots) {
+    const float* x = reinterpret_cast<const float*>(args.a);
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    const __mmask16 all = 0xffff;
+    int64_t k = 0;
+    for (; k + 64 <= args.cols; k += 64) {
+        a0 = _mm512_fmadd_ps(load_weights<Ty>(args.w, k, all), _mm512_loadu_ps(x + k), a0);
+        a1 = _mm512_fmadd_ps(load_weights<Ty>(args.w, k + 16, all), _mm512_loadu_ps(x + k + 16), a1);
+        a2 = _mm512_fmadd_ps(load_weights<Ty>(args.w, k + 32, all), _mm512_loadu_ps(x + k + 32), a2);
+        a3 = _mm512_fmadd_ps(load_weights<Ty>(args.w, k + 48, all), _mm512_loadu_ps(x + k + 48), a3);
+    }
+    for (; k < args.cols; k += 16) {
+        const __mmask16 m = first_lanes16(args.cols - k);
+        a0 = _mm512_fmadd_ps(load_weights<Ty>(args.w, k, m), _mm512_maskz_loadu_ps(m, x + k), a0);
+    }
+    dots[0] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+}
+
 template <DenseType Ty, int T, int... R>
 constexpr void fill_column(DenseTileSet& set, std::integer_sequence<int, R...>) {
     ((set.tiles[R][T - 1] = &float_tile<Ty, R + 1, T>), ...);
@@ -61,6 +82,7 @@ template <DenseType Ty, int... T>
 constexpr DenseTileSet make_tiles(std::integer_sequence<int, T...>) {
     DenseTileSet set{};
     (fill_column<Ty, T + 1>(set, std::make_integer_sequence<int, kDenseRows>{}), ...);
+    set.tiles[0][0] = &float_gemv<Ty>;
     return set;
 }
 

@@ -29,6 +29,13 @@ void dense_matmul(const DenseMatrix& w, int64_t row_begin, int64_t row_end, cons
     const DenseTileSet& set = tiles_for(w.type);
     const auto* a_bytes = static_cast<const uint8_t*>(acts);
     float dots[kDenseRows * kDenseTokens];
+    if (n_tokens == 1) {
+        // One sequential stream: row after row through the one-row tile.
+        for (int64_t r = row_begin; r < row_end; ++r) {
+            set.tiles[0][0]({w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, a_bytes, act_stride}, out + r);
+        }
+        return;
+    }
     for (int64_t rb = row_begin; rb < row_end; rb += kRowBlock) {
         const int64_t rb_end = rb + kRowBlock < row_end ? rb + kRowBlock : row_end;
         for (int64_t t = 0; t < n_tokens; t += kDenseTokens) {

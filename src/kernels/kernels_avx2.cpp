@@ -1,21 +1,21 @@
-// avx2 kernel table. Entries without an avx2-specific variant use the scalar reference.
+// avx2 kernel table (AVX2 + FMA + F16C + BMI2, see isa_supported()).
 #include "kernels/kernels.hpp"
-#include "kernels/scalar_ops.hpp"
+#include "kernels/variants.hpp"
 
 namespace bitnet {
 
 const KernelTable& kernels_avx2() {
     static const KernelTable table = {
         Isa::avx2,
-        scalar::quantize_acts,
-        scalar::ternary_matmul,
-        scalar::quantize_q8_0,
-        scalar::quantize_q8_k,
-        scalar::dense_matmul,
-        scalar::rms_norm,
-        scalar::softmax,
-        scalar::rope_neox,
-        scalar::attention,
+        avx2::quantize_acts,
+        avx2::ternary_matmul,
+        avx2::quantize_q8_0,
+        avx2::quantize_q8_k,
+        avx2::dense_matmul,
+        avx2::rms_norm,
+        avx2::softmax,
+        avx2::rope_neox,
+        avx2::attention,
     };
     return table;
 }

@@ -1,6 +1,5 @@
 // avx512 kernel table (AVX-512 F/BW/VL/DQ + VNNI + VBMI, see isa_supported()).
 #include "kernels/kernels.hpp"
-#include "kernels/scalar_ops.hpp"
 #include "kernels/variants.hpp"
 
 namespace bitnet {

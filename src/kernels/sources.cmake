@@ -5,6 +5,13 @@ set(SOURCES
   scalar_ops.cpp
   kernels_avx2.cpp
   kernels_avx512.cpp
+  quantize_avx2.cpp
+  ternary_matmul_avx2.cpp
+  ternary_bits2_avx2.cpp
+  ternary_base3_avx2.cpp
+  dense_matmul_avx2.cpp
+  vector_ops_avx2.cpp
+  attention_avx2.cpp
   quantize_avx512.cpp
   ternary_matmul_avx512.cpp
   ternary_bits2_avx512.cpp

@@ -17,17 +17,22 @@ struct TileArgs {
     size_t a_stride;
 };
 using TileFn = void (*)(const TileArgs& args, int32_t* dots);
+// One token, n_rows (1..kGemvRows) rows: dots[r] for r < n_rows.
+using GemvFn = void (*)(const TileArgs& args, int n_rows, int32_t* dots);
 
-// Tile shapes. GEMV (one token) streams many rows at once to reuse each activation load; GEMM
-// keeps a rows x tokens block of accumulators so every decoded weight vector feeds several tokens.
+// GEMV (one token) reads the rows strictly one after another: on this class of machine one
+// sequential stream per core reaches far higher DRAM bandwidth than several interleaved row
+// streams, and the activations (a few KB) are re-read from L1 for free. Each row uses one
+// accumulator per bit plane so no vpdpbusd waits for the previous one.
+// GEMM keeps a rows x tokens block of accumulators so every decoded weight vector feeds several
+// tokens.
 inline constexpr int kGemvRows = 4;
 inline constexpr int kGemmRows = 4;
 inline constexpr int kGemmTokens = 4;
 
-// gemv[r - 1] handles r rows (1..kGemvRows) of one token; gemm[r - 1][t - 1] handles r rows (1..kGemmRows)
-// of t tokens (1..kGemmTokens).
+// gemm[r - 1][t - 1] handles r rows (1..kGemmRows) of t tokens (1..kGemmTokens).
 struct TileSet {
-    TileFn gemv[kGemvRows];
+    GemvFn gemv;
     TileFn gemm[kGemmRows][kGemmTokens];
 };
 

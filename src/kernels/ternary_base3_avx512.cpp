@@ -19,8 +19,6 @@ namespace bitnet::avx512 {
 
 namespace {
 
-constexpr int64_t kPrefetchBytes = 768;
-
 struct Base3Tables {
     alignas(64) uint8_t packed[256];
     alignas(64) uint8_t last[256];
@@ -94,9 +92,7 @@ struct Tile {
     BITNET_ALWAYS_INLINE void chunk(const TileArgs& args, const Lut256& packed_lut, const Lut256& last_lut, int64_t c) {
         __m512i packed[R], last[R];
         for (int r = 0; r < R; ++r) {
-            const uint8_t* p = args.w + r * args.w_stride + 64 * c;
-            if constexpr (T == 1) _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetchBytes), _MM_HINT_T0);
-            const __m512i raw = _mm512_loadu_si512(p);
+            const __m512i raw = _mm512_loadu_si512(args.w + r * args.w_stride + 64 * c);
             const __mmask64 high = _mm512_movepi8_mask(raw);
             packed[r] = packed_lut.lookup(raw, high);
             last[r] = last_lut.lookup(raw, high);
@@ -123,6 +119,54 @@ void tile(const TileArgs& args, int32_t* dots) {
     reduce_tile<R, T>(tl.acc, dots);
 }
 
+// One-token chunk: digits 0-3 masked in place (digit n contributes d * 4^(3-n)), digit 4 from
+// its own table; five independent accumulators.
+BITNET_ALWAYS_INLINE void gemv_chunk(const uint8_t* w, const int8_t* ac, const Lut256& packed_lut, const Lut256& last_lut,
+                                     __m512i& a0, __m512i& a1, __m512i& a2, __m512i& a3, __m512i& a4) {
+    const __m512i raw = _mm512_loadu_si512(w);
+    const __mmask64 high = _mm512_movepi8_mask(raw);
+    const __m512i packed = packed_lut.lookup(raw, high), last = last_lut.lookup(raw, high);
+    a0 = _mm512_dpbusd_epi32(a0, _mm512_and_si512(packed, _mm512_set1_epi8(static_cast<char>(0xc0))), _mm512_loadu_si512(ac));
+    a1 = _mm512_dpbusd_epi32(a1, _mm512_and_si512(packed, _mm512_set1_epi8(0x30)), _mm512_loadu_si512(ac + 64));
+    a2 = _mm512_dpbusd_epi32(a2, _mm512_and_si512(packed, _mm512_set1_epi8(0x0c)), _mm512_loadu_si512(ac + 128));
+    a3 = _mm512_dpbusd_epi32(a3, _mm512_and_si512(packed, _mm512_set1_epi8(0x03)), _mm512_loadu_si512(ac + 192));
+    a4 = _mm512_dpbusd_epi32(a4, last, _mm512_loadu_si512(ac + 256));
+}
+
+// Rows one after another (see ternary_avx512.hpp). As in the bits2 GEMV the masked digits are
+// shifted back once per row; two chunks per iteration keep ten accumulators in flight.
+void gemv(const TileArgs& args, int n_rows, int32_t* dots) {
+    const Lut256 packed_lut(kTables.packed), last_lut(kTables.last);
+    const int64_t n_full = args.cols / 320;
+    __m512i sums[kGemvRows];
+    for (int r = 0; r < n_rows; ++r) {
+        const uint8_t* w = args.w + r * args.w_stride;
+        const int8_t* a = args.a;
+        __m512i x0 = _mm512_setzero_si512(), x1 = x0, x2 = x0, x3 = x0, x4 = x0;
+        __m512i y0 = x0, y1 = x0, y2 = x0, y3 = x0, y4 = x0;
+        int64_t c = 0;
+        for (; c + 2 <= n_full; c += 2) {
+            gemv_chunk(w + 64 * c, a + 320 * c, packed_lut, last_lut, x0, x1, x2, x3, x4);
+            gemv_chunk(w + 64 * c + 64, a + 320 * c + 320, packed_lut, last_lut, y0, y1, y2, y3, y4);
+        }
+        if (c < n_full) gemv_chunk(w + 64 * c, a + 320 * c, packed_lut, last_lut, x0, x1, x2, x3, x4);
+        x0 = _mm512_add_epi32(x0, y0);
+        x1 = _mm512_add_epi32(x1, y1);
+        x2 = _mm512_add_epi32(x2, y2);
+        x3 = _mm512_add_epi32(_mm512_add_epi32(x3, y3), _mm512_add_epi32(x4, y4));
+        if (args.cols % 320 != 0) {
+            Tile<1, 1> tail;
+            tail.acc[0][0] = x3;
+            tail.template chunk<true>({w, args.w_stride, args.cols, a, 0}, packed_lut, last_lut, n_full);
+            x3 = tail.acc[0][0];
+        }
+        sums[r] = _mm512_add_epi32(_mm512_add_epi32(_mm512_srai_epi32(x0, 6), _mm512_srai_epi32(x1, 4)),
+                                   _mm512_add_epi32(_mm512_srai_epi32(x2, 2), x3));
+    }
+    for (int r = n_rows; r < kGemvRows; ++r) sums[r] = _mm512_setzero_si512();
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dots), hsum4_epi32(sums[0], sums[1], sums[2], sums[3]));
+}
+
 template <int T, int... R>
 constexpr void fill_gemm_column(TileSet& set, std::integer_sequence<int, R...>) {
     ((set.gemm[R][T - 1] = &tile<R + 1, T>), ...);
@@ -133,14 +177,9 @@ constexpr void fill_gemm(TileSet& set, std::integer_sequence<int, T...>) {
     (fill_gemm_column<T + 1>(set, std::make_integer_sequence<int, kGemmRows>{}), ...);
 }
 
-template <int... R>
-constexpr void fill_gemv(TileSet& set, std::integer_sequence<int, R...>) {
-    ((set.gemv[R] = &tile<R + 1, 1>), ...);
-}
-
 constexpr TileSet make_tiles() {
     TileSet set{};
-    fill_gemv(set, std::make_integer_sequence<int, kGemvRows>{});
+    set.gemv = &gemv;
     fill_gemm(set, std::make_integer_sequence<int, kGemmTokens>{});
     return set;
 }

@@ -17,9 +17,6 @@ namespace bitnet::avx512 {
 
 namespace {
 
-// Prefetch distance for the one-token kernel, in bytes ahead within each row stream.
-constexpr int64_t kPrefetchBytes = 768;
-
 template <int G>
 BITNET_ALWAYS_INLINE __m512i code_plane(__m512i raw) {
     const __m512i three = _mm512_set1_epi8(3);
@@ -48,9 +45,7 @@ struct Tile {
     BITNET_ALWAYS_INLINE void chunk(const TileArgs& args, int64_t c) {
         __m512i raw[R];
         for (int r = 0; r < R; ++r) {
-            const uint8_t* p = args.w + r * args.w_stride + 64 * c;
-            if constexpr (T == 1) _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetchBytes), _MM_HINT_T0);
-            raw[r] = _mm512_loadu_si512(p);
+            raw[r] = _mm512_loadu_si512(args.w + r * args.w_stride + 64 * c);
         }
         plane<0>(raw, args.a, args.a_stride, 256 * c);
         plane<1>(raw, args.a, args.a_stride, 256 * c + 64);
@@ -92,6 +87,49 @@ void tile(const TileArgs& args, int32_t* dots) {
     reduce_tile<R, T>(tl.acc, dots);
 }
 
+// One-token chunk. Without register blocking the decode would dominate, so the planes are not
+// shifted down: plane g is masked in place and contributes code * 4^(3-g); each accumulator is an
+// exact multiple of its power of 4 and is shifted back once per row.
+BITNET_ALWAYS_INLINE void gemv_chunk(const uint8_t* w, const int8_t* ac, __m512i& a0, __m512i& a1, __m512i& a2, __m512i& a3) {
+    const __m512i raw = _mm512_loadu_si512(w);
+    a0 = _mm512_dpbusd_epi32(a0, _mm512_and_si512(raw, _mm512_set1_epi8(static_cast<char>(0xc0))), _mm512_loadu_si512(ac));
+    a1 = _mm512_dpbusd_epi32(a1, _mm512_and_si512(raw, _mm512_set1_epi8(0x30)), _mm512_loadu_si512(ac + 64));
+    a2 = _mm512_dpbusd_epi32(a2, _mm512_and_si512(raw, _mm512_set1_epi8(0x0c)), _mm512_loadu_si512(ac + 128));
+    a3 = _mm512_dpbusd_epi32(a3, _mm512_and_si512(raw, _mm512_set1_epi8(0x03)), _mm512_loadu_si512(ac + 192));
+}
+
+// Rows one after another (see ternary_avx512.hpp); two chunks per iteration keep eight
+// accumulators in flight, enough to hide the vpdpbusd latency.
+void gemv(const TileArgs& args, int n_rows, int32_t* dots) {
+    const int64_t n_chunks = args.cols / 256;
+    __m512i sums[kGemvRows];
+    for (int r = 0; r < n_rows; ++r) {
+        const uint8_t* w = args.w + r * args.w_stride;
+        const int8_t* a = args.a;
+        __m512i x0 = _mm512_setzero_si512(), x1 = x0, x2 = x0, x3 = x0, y0 = x0, y1 = x0, y2 = x0, y3 = x0;
+        int64_t c = 0;
+        for (; c + 2 <= n_chunks; c += 2) {
+            gemv_chunk(w + 64 * c, a + 256 * c, x0, x1, x2, x3);
+            gemv_chunk(w + 64 * c + 64, a + 256 * c + 256, y0, y1, y2, y3);
+        }
+        if (c < n_chunks) gemv_chunk(w + 64 * c, a + 256 * c, x0, x1, x2, x3);
+        x0 = _mm512_add_epi32(x0, y0);
+        x1 = _mm512_add_epi32(x1, y1);
+        x2 = _mm512_add_epi32(x2, y2);
+        x3 = _mm512_add_epi32(x3, y3);
+        if (args.cols % 256 != 0) {
+            Tile<1, 1> half;
+            half.acc[0][0] = x3;
+            half.half_chunk({w, args.w_stride, args.cols, a, 0}, n_chunks);
+            x3 = half.acc[0][0];
+        }
+        sums[r] = _mm512_add_epi32(_mm512_add_epi32(_mm512_srai_epi32(x0, 6), _mm512_srai_epi32(x1, 4)),
+                                   _mm512_add_epi32(_mm512_srai_epi32(x2, 2), x3));
+    }
+    for (int r = n_rows; r < kGemvRows; ++r) sums[r] = _mm512_setzero_si512();
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dots), hsum4_epi32(sums[0], sums[1], sums[2], sums[3]));
+}
+
 template <int T, int... R>
 constexpr void fill_gemm_column(TileSet& set, std::integer_sequence<int, R...>) {
     ((set.gemm[R][T - 1] = &tile<R + 1, T>), ...);
@@ -102,14 +140,9 @@ constexpr void fill_gemm(TileSet& set, std::integer_sequence<int, T...>) {
     (fill_gemm_column<T + 1>(set, std::make_integer_sequence<int, kGemmRows>{}), ...);
 }
 
-template <int... R>
-constexpr void fill_gemv(TileSet& set, std::integer_sequence<int, R...>) {
-    ((set.gemv[R] = &tile<R + 1, 1>), ...);
-}
-
 constexpr TileSet make_tiles() {
     TileSet set{};
-    fill_gemv(set, std::make_integer_sequence<int, kGemvRows>{});
+    set.gemv = &gemv;
     fill_gemm(set, std::make_integer_sequence<int, kGemmTokens>{});
     return set;
 }

@@ -22,14 +22,14 @@ void gemv(const TileSet& tiles, const TernaryMatrix& w, int64_t row_begin, int64
     int64_t r = row_begin;
     alignas(32) int32_t dots[kGemvRows];
     for (; r + kGemvRows <= row_end; r += kGemvRows) {
-        tiles.gemv[kGemvRows - 1]({w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, acts, 0}, dots);
+        tiles.gemv({w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, acts, 0}, kGemvRows, dots);
         const __m128i acc = _mm_sub_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(dots)), sum);
         const __m128 y = _mm_mul_ps(_mm_div_ps(_mm_cvtepi32_ps(acc), s), _mm_loadu_ps(w.row_scale + r));
         _mm_storeu_ps(out + r, y);
     }
     if (r < row_end) {
         const int n = static_cast<int>(row_end - r);
-        tiles.gemv[n - 1]({w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, acts, 0}, dots);
+        tiles.gemv({w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, acts, 0}, n, dots);
         for (int i = 0; i < n; ++i) {
             out[r + i] = (static_cast<float>(dots[i] - scale.sum) / scale.s) * w.row_scale[r + i];
         }
