@@ -9,6 +9,12 @@
 
 namespace bitnet::avx2 {
 
+// Scalar f32 -> f16 bits with round to nearest even (F16C). Written out because clang's
+// _cvtss_sh macro expands to a C99 compound literal.
+static inline uint16_t f32_to_f16_bits(float f) {
+    return static_cast<uint16_t>(_mm_extract_epi16(_mm_cvtps_ph(_mm_set_ss(f), _MM_FROUND_TO_NEAREST_INT), 0));
+}
+
 static inline int32_t hsum_epi32(__m256i x) {
     __m128i s = _mm_add_epi32(_mm256_castsi256_si128(x), _mm256_extracti128_si256(x, 1));
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));

@@ -10,6 +10,12 @@
 
 namespace bitnet::avx512 {
 
+// Scalar f32 -> f16 bits with round to nearest even (F16C). Written out because clang's
+// _cvtss_sh macro expands to a C99 compound literal.
+static inline uint16_t f32_to_f16_bits(float f) {
+    return static_cast<uint16_t>(_mm_extract_epi16(_mm_cvtps_ph(_mm_set_ss(f), _MM_FROUND_TO_NEAREST_INT), 0));
+}
+
 // Folds four vectors of 16 int32 into one xmm {sum a, sum b, sum c, sum d}. The unpack/add
 // pairs transpose while adding, so the cost is shared by the four reductions.
 static inline __m512i hsum4_lanes(__m512i a, __m512i b, __m512i c, __m512i d) {

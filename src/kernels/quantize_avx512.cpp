@@ -69,7 +69,7 @@ void quantize_q8_0(const float* x, int64_t k, BlockQ8_0* out) {
         const float amax = _mm512_reduce_max_ps(_mm512_max_ps(abs_ps(x0), abs_ps(x1)));
         const float d = amax / 127.0f;
         const float id = d != 0.0f ? 1.0f / d : 0.0f;
-        out[b].d = static_cast<uint16_t>(_cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT));
+        out[b].d = f32_to_f16_bits(d);
         // std::round (half away from zero), exactly: truncate, then step away from zero when the
         // dropped fraction (exact in float) is at least one half.
         const __m512 vid = _mm512_set1_ps(id);
