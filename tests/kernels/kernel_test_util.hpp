@@ -5,11 +5,17 @@
 
 #include <cstdint>
 #include <cstring>
+#include <ostream>
 #include <string>
 #include <vector>
 
 #include "core/rng.hpp"
 #include "kernels/kernels.hpp"
+
+namespace bitnet {
+// Readable parameter values in test names and messages.
+inline void PrintTo(Isa isa, std::ostream* os) { *os << isa_name(isa); }
+}  // namespace bitnet
 
 namespace bitnet::test {
 

@@ -1,4 +1,5 @@
 set(SOURCES
+  dispatch_test.cpp
   layout_test.cpp
   quantize_test.cpp
   ternary_matmul_test.cpp

@@ -1,0 +1,30 @@
+# Cross toolchain for AArch64 Linux (Debian's g++-aarch64-linux-gnu); binaries run under
+# qemu-aarch64 with the "max" CPU model, which has the dot-product extension the neon kernels need.
+#   cmake -S . -B build-arm -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DBITNET_KERNELS_ONLY=ON
+set(CMAKE_SYSTEM_NAME Linux)
+set(CMAKE_SYSTEM_PROCESSOR aarch64)
+
+set(CMAKE_C_COMPILER aarch64-linux-gnu-gcc)
+set(CMAKE_CXX_COMPILER aarch64-linux-gnu-g++)
+
+set(CMAKE_FIND_ROOT_PATH /usr/aarch64-linux-gnu)
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
+
+set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64;-cpu;max;-L;/usr/aarch64-linux-gnu)
+
+# Newer GoogleTest sources (built from /usr/src/googletest in cross builds) already define the
+# GTest::gtest / GTest::gtest_main aliases that cmake/Dependencies.cmake adds again; skip such a
+# duplicate alias instead of failing. (Harmless once Dependencies.cmake checks `if(NOT TARGET ...)`.)
+if(NOT COMMAND _bitnet_add_library_checked)
+  function(_bitnet_add_library_checked)
+  endfunction()
+  function(add_library name)
+    if(name MATCHES "^GTest::" AND TARGET ${name})
+      return()
+    endif()
+    _add_library(${name} ${ARGN})
+  endfunction()
+endif()

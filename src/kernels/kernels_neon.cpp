@@ -1,0 +1,23 @@
+// neon kernel table (AArch64 Advanced SIMD with the dot-product extension, see isa_supported()).
+#include "kernels/kernels.hpp"
+#include "kernels/variants.hpp"
+
+namespace bitnet {
+
+const KernelTable& kernels_neon() {
+    static const KernelTable table = {
+        Isa::neon,
+        neon::quantize_acts,
+        neon::ternary_matmul,
+        neon::quantize_q8_0,
+        neon::quantize_q8_k,
+        neon::dense_matmul,
+        neon::rms_norm,
+        neon::softmax,
+        neon::rope_neox,
+        neon::attention,
+    };
+    return table;
+}
+
+}  // namespace bitnet
