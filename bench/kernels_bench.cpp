@@ -60,6 +60,7 @@ struct TernarySet {
         const size_t row_bytes = layout_row_bytes(l, c);
         matrix_bytes = row_bytes * static_cast<size_t>(r);
         copies = static_cast<int>((min_bytes + matrix_bytes - 1) / matrix_bytes);
+        if (copies < 1) copies = 1;
         data.reset(matrix_bytes * static_cast<size_t>(copies));
         Rng rng(1);
         std::vector<int8_t> v(static_cast<size_t>(c));
@@ -167,7 +168,7 @@ void ternary_gemm(benchmark::State& state, const KernelTable* t, WeightLayout la
 struct DenseSet {
     DenseType type;
     int64_t rows, cols;
-    size_t row_bytes;
+    size_t row_bytes = 0;
     AlignedBuffer<uint8_t> data;
     DenseSet(DenseType ty, int64_t r, int64_t c) : type(ty), rows(r), cols(c) {
         switch (ty) {

@@ -44,6 +44,18 @@ static inline __m256i hsum8_epi32(const __m512i* a) {
     return _mm256_add_epi32(_mm512_castsi512_si256(w), _mm512_extracti64x4_epi64(w, 1));
 }
 
+// Sixteen reductions at once: lane i = sum of a[i].
+static inline __m512i hsum16_epi32(const __m512i* a) {
+    const __m512i x0 = hsum4_lanes(a[0], a[1], a[2], a[3]);
+    const __m512i x1 = hsum4_lanes(a[4], a[5], a[6], a[7]);
+    const __m512i x2 = hsum4_lanes(a[8], a[9], a[10], a[11]);
+    const __m512i x3 = hsum4_lanes(a[12], a[13], a[14], a[15]);
+    // Each x holds four 128-bit partial groups; fold them pairwise so lane group g ends in x_g's slot.
+    const __m512i y01 = _mm512_add_epi32(_mm512_shuffle_i64x2(x0, x1, 0x44), _mm512_shuffle_i64x2(x0, x1, 0xee));
+    const __m512i y23 = _mm512_add_epi32(_mm512_shuffle_i64x2(x2, x3, 0x44), _mm512_shuffle_i64x2(x2, x3, 0xee));
+    return _mm512_add_epi32(_mm512_shuffle_i64x2(y01, y23, 0x88), _mm512_shuffle_i64x2(y01, y23, 0xdd));
+}
+
 static inline int32_t hsum_epi32(__m512i x) { return _mm512_reduce_add_epi32(x); }
 
 static inline float hsum_ps(__m512 x) {
@@ -103,6 +115,10 @@ static inline __m512 exp_neg_ps(__m512 x) {
 // dots[r * T + t] = horizontal sum of acc[r][t], four reductions at a time.
 template <int R, int T>
 static inline void reduce_tile(const __m512i (&acc)[R][T], int32_t* dots) {
+    if constexpr (R * T == 16) {
+        _mm512_storeu_si512(dots, hsum16_epi32(&acc[0][0]));
+        return;
+    }
     __m512i flat[R * T + 3];
     for (int r = 0; r < R; ++r) {
         for (int t = 0; t < T; ++t) flat[r * T + t] = acc[r][t];

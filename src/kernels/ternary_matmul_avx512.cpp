@@ -1,9 +1,8 @@
 // AVX-512 ternary matmul entry: walks the output in register tiles and applies the exact
 // epilogue y = ((float)(dot - sum_q) / s) * row_scale (same float operations as the scalar
 // reference, so results are bit-identical).
-#include "kernels/x86_intrin.hpp"
-
 #include "kernels/scalar_ops.hpp"
+#include "kernels/x86_intrin.hpp"
 #include "kernels/ternary_avx512.hpp"
 #include "kernels/variants.hpp"
 
@@ -36,6 +35,24 @@ void gemv(const TileSet& tiles, const TernaryMatrix& w, int64_t row_begin, int64
     }
 }
 
+// The same float operations for a whole 4 x 4 tile at once: dots are row-major (r * 4 + t), the
+// outputs token-major, so the lanes are transposed first.
+static_assert(kGemmRows == 4 && kGemmTokens == 4, "full_tile_epilogue assumes 4 x 4 tiles");
+void full_tile_epilogue(const int32_t* dots, const ActScale* sc, const float* row_scale, float* out, size_t out_stride) {
+    const __m512i to_token_major = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const __m512i d = _mm512_permutexvar_epi32(to_token_major, _mm512_loadu_si512(dots));
+    const __m512i sum = _mm512_setr_epi32(sc[0].sum, sc[0].sum, sc[0].sum, sc[0].sum, sc[1].sum, sc[1].sum, sc[1].sum, sc[1].sum,
+                                          sc[2].sum, sc[2].sum, sc[2].sum, sc[2].sum, sc[3].sum, sc[3].sum, sc[3].sum, sc[3].sum);
+    const __m512 s = _mm512_setr_ps(sc[0].s, sc[0].s, sc[0].s, sc[0].s, sc[1].s, sc[1].s, sc[1].s, sc[1].s, sc[2].s, sc[2].s,
+                                    sc[2].s, sc[2].s, sc[3].s, sc[3].s, sc[3].s, sc[3].s);
+    const __m512 rs = _mm512_broadcast_f32x4(_mm_loadu_ps(row_scale));
+    const __m512 y = _mm512_mul_ps(_mm512_div_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(d, sum)), s), rs);
+    _mm_storeu_ps(out, _mm512_castps512_ps128(y));
+    _mm_storeu_ps(out + out_stride, _mm512_extractf32x4_ps(y, 1));
+    _mm_storeu_ps(out + 2 * out_stride, _mm512_extractf32x4_ps(y, 2));
+    _mm_storeu_ps(out + 3 * out_stride, _mm512_extractf32x4_ps(y, 3));
+}
+
 void gemm(const TileSet& tiles, const TernaryMatrix& w, int64_t row_begin, int64_t row_end, const int8_t* acts,
           size_t act_stride, const ActScale* scales, int64_t n_tokens, float* out, size_t out_stride) {
     int32_t dots[kGemmRows * kGemmTokens];
@@ -48,6 +65,10 @@ void gemm(const TileSet& tiles, const TernaryMatrix& w, int64_t row_begin, int64
                 const int nr = static_cast<int>(rb_end - r < kGemmRows ? rb_end - r : kGemmRows);
                 tiles.gemm[nr - 1][nt - 1]({w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, a, act_stride},
                                            dots);
+                if (nr == 4 && nt == 4) {
+                    full_tile_epilogue(dots, scales + t, w.row_scale + r, out + static_cast<size_t>(t) * out_stride + r, out_stride);
+                    continue;
+                }
                 for (int j = 0; j < nt; ++j) {
                     const ActScale& sc = scales[t + j];
                     float* o = out + static_cast<size_t>(t + j) * out_stride + static_cast<size_t>(r);
