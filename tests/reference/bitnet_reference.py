@@ -73,21 +73,28 @@ class Roundings:
     # quantized magnitude; 1 ulp = 2^-17) of a half-integer. The absolute margin reflects that f32
     # errors in a dot product or a sum scale with the magnitude of the summands, not the result.
     # A float16 rounding is a near-tie when x is within f16_ulps f32 ulps of x of an f16 midpoint.
-    def __init__(self, overrides=(), int8_ulps: int = 256, f16_ulps: int = 16):
+    # o_in_ulps replaces int8_ulps for the o-projection input. With a float16 KV cache it must be much
+    # larger: an f16 rounding of K or V that differs by one f16 ulp moves the attention output by up
+    # to ~1e-3 relative, and that is invisible in the logits (the int8 quantizer absorbs it) until it
+    # tips an o_in rounding -- so o_in values ~1e-2 quantization steps from a boundary can flip.
+    def __init__(self, overrides=(), int8_ulps: int = 256, f16_ulps: int = 16, o_in_ulps: int | None = None):
         self.overrides: dict[tuple, list[tuple[int, int]]] = {}
         for site, t, i in overrides:
             self.overrides.setdefault(site, []).append((t, i))
         self.int8_ulps = int8_ulps
         self.f16_ulps = f16_ulps
+        self.o_in_ulps = int8_ulps if o_in_ulps is None else o_in_ulps
+        self.offset = 0  # token index of row 0 of the arrays being rounded (set by forward())
         # (site, token, index, distance in ulps, the value being rounded)
         self.candidates: list[tuple[tuple, int, int, float, float]] = []
 
     def _record(self, site, near: np.ndarray, dist_ulps: np.ndarray, values: np.ndarray):
         for t, i in zip(*np.nonzero(near)):
-            self.candidates.append((site, int(t), int(i), float(dist_ulps[t, i]), float(values[t, i])))
+            self.candidates.append((site, int(t) + self.offset, int(i), float(dist_ulps[t, i]),
+                                    float(values[t, i])))
 
     def _flip_mask(self, site, shape) -> np.ndarray | None:
-        keys = [(t, i) for t, i in self.overrides.get(site, ()) if t < shape[0]]
+        keys = [(t - self.offset, i) for t, i in self.overrides.get(site, ()) if 0 <= t - self.offset < shape[0]]
         if not keys:
             return None
         mask = np.zeros(shape, dtype=bool)
@@ -99,7 +106,7 @@ class Roundings:
         """q = the rounding of prod (f32, [tokens, n]) to an integer; boundaries at k + 1/2."""
         boundary = np.floor(prod) + F32(0.5)
         dist = np.abs(prod.astype(np.float64) - boundary) / float(np.spacing(F32(127)))
-        self._record(site, dist <= self.int8_ulps, dist, prod)
+        self._record(site, dist <= (self.o_in_ulps if site[1] == "o_in" else self.int8_ulps), dist, prod)
         mask = self._flip_mask(site, prod.shape)
         if mask is not None:
             other = 2 * np.floor(prod) + 1 - q  # the other neighbour of prod
@@ -173,13 +180,15 @@ def rope_neox(x: np.ndarray, positions: np.ndarray, n_rot: int, base: float) -> 
 
 
 def attention(q: np.ndarray, k: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """q: [T, n_head, hd], k/v: [T, n_head_kv, hd] (already rounded to the cache type).
-    Causal softmax attention with GQA; returns [T, n_head * hd] f32 (head-major)."""
+    """q: [Tq, n_head, hd] for the last Tq of the T positions, k/v: [T, n_kv, hd] (already rounded to
+    the cache type). Causal softmax attention with GQA; returns [Tq, n_head * hd] f32 (head-major)."""
     T, n_head, hd = q.shape
     n_kv = k.shape[1]
     group = n_head // n_kv
     scale = 1.0 / np.sqrt(hd)
-    mask = np.triu(np.ones((T, T), dtype=bool), k=1)  # True above the diagonal = future positions
+    # mask[i][j]: key position j lies in the future of query i (query i is at position Tk - T + i)
+    Tk = k.shape[0]
+    mask = np.arange(Tk)[None, :] > (Tk - T + np.arange(T))[:, None]
     out = np.empty((T, n_head, hd), dtype=F32)
     for j in range(n_head):
         g = j // group
@@ -325,15 +334,22 @@ class BitNetReference:
         self.output_norm = gr.dequantize(f, "output_norm.weight")
         self.layers = [Layer(f, i) for i in range(self.n_layer)]
 
-    def forward(self, tokens: list[int], kv_f32: bool = False, rnd: Roundings | None = None) -> np.ndarray:
-        """Logits [n_tokens, n_vocab] (float32) of every position of the sequence. `rnd` records (and
-        may override) near-tie rounding decisions, see Roundings."""
-        toks = np.asarray(tokens, dtype=np.int64)
+    def forward(self, tokens: list[int], kv_f32: bool = False, rnd: Roundings | None = None, start: int = 0,
+                past: list | None = None, keep_kv: list | None = None) -> np.ndarray:
+        """Logits [n_tokens - start, n_vocab] (float32) of positions start.. of the sequence.
+        rnd: records (and may override) near-tie rounding decisions, see Roundings.
+        past: per layer (K, V) of at least `start` earlier positions (from keep_kv of another run);
+        keep_kv: if a list, receives per layer (K, V) of all positions (K after RoPE, cache type)."""
+        toks = np.asarray(tokens, dtype=np.int64)[start:]
         if toks.min() < 0 or toks.max() >= self.n_vocab:
             raise ValueError("token id out of range")
         T = len(toks)
-        positions = np.arange(T)
+        positions = np.arange(start, start + T)
         hd = self.head_dim
+        if rnd is not None:
+            rnd.offset = start
+        if keep_kv is not None:
+            keep_kv.clear()
         h = self.embd[toks].astype(F32)  # residual stream [T, n_embd]
         for il, L in enumerate(self.layers):
             # --- attention block
@@ -350,6 +366,11 @@ class BitNetReference:
                 else:
                     k = rnd.round_f16((il, "k16"), k.reshape(T, -1)).reshape(k.shape)
                     v = rnd.round_f16((il, "v16"), v.reshape(T, -1)).reshape(v.shape)
+            if start:
+                k = np.concatenate([past[il][0][:start], k])
+                v = np.concatenate([past[il][1][:start], v])
+            if keep_kv is not None:
+                keep_kv.append((k, v))
             o = attention(q, k, v)
             o = rms_norm(o, L.attn_sub_norm, self.eps)
             h = (h + bit_linear(o, L.wo, rnd, (il, "o_in"))).astype(F32)

@@ -1,9 +1,9 @@
 """CTest driver: the engine's logits against the independent NumPy reference (bitnet_reference.py).
 
-    /usr/bin/python3 run_reference.py --cli BITNET --dump DUMP_LOGITS --type i2_s [--seed N]
+    /usr/bin/python3 run_reference.py --cli BITNET --dump DUMP_LOGITS --type i2_s [--seed N] [--preset P]
                                       [--cache f16|f32] [--repack R] [--synth ARG ...]
 
-1. synthesizes a model: `bitnet synth --preset tiny --type TYPE --seed N [--synth ARGS]`;
+1. synthesizes a model: `bitnet synth --preset PRESET --type TYPE --seed N [--synth ARGS]` (tiny);
 2. builds a deterministic 64-token prompt: `bitnet tokenize` of a fixed sentence (starts with BOS),
    filled up with seeded random ids;
 3. runs dump_logits (1 thread, one batch of 64) and the reference;
@@ -46,6 +46,7 @@ PROMPT = "The quick brown fox jumps over the lazy dog, and then the dog and the 
 TOL = 1e-3  # max|dlogit| <= TOL * max|logit|
 TOL_TIE = 2e-5  # agreement that counts as "the same rounding decisions" during the near-tie search
 MAX_FLIPS = 24
+MAX_TRIALS = 1500  # reference evaluations the near-tie search may spend (bounds the time of a failing run)
 
 
 def run(cmd: list[str]) -> str:
@@ -86,10 +87,13 @@ def explain_with_ties(ref: br.BitNetReference, tokens: list[int], eng: np.ndarra
     """Finds near-tie rounding flips that make the reference agree with the engine (see the module
     doc). Returns (reference logits with the flips, list of flips, first unexplained position or None)."""
     scale = float(np.abs(eng).max())
+    o_in_ulps = 256 if kv_f32 else 4096  # see Roundings
     flips: list[tuple] = []
+    trials = 0
     while True:
-        rnd = br.Roundings(flips)
-        logits = ref.forward(tokens, kv_f32=kv_f32, rnd=rnd)
+        rnd = br.Roundings(flips, o_in_ulps=o_in_ulps)
+        kv: list = []
+        logits = ref.forward(tokens, kv_f32=kv_f32, rnd=rnd, keep_kv=kv)
         bad = np.nonzero(rel_err(eng, logits, scale) > TOL_TIE)[0]
         if len(bad) == 0:
             return logits, flips, None
@@ -100,12 +104,17 @@ def explain_with_ties(ref: br.BitNetReference, tokens: list[int], eng: np.ndarra
         cands = [c for c in rnd.candidates if c[1] <= t and c[:3] not in flips]
         cands.sort(key=lambda c: (-c[1], c[3]))
         for site, tok, idx, dist, value in cands:
+            trials += 1
+            if trials > MAX_TRIALS:
+                return logits, flips, t
             # The same value rounded at the same site for another token (a repeated token id in
             # layer 0 computes bit-identical activations) must round the same way: flip them together.
             group = [c[:3] for c in rnd.candidates if c[0] == site and c[2] == idx and c[4] == value]
             trial = flips + group
-            part = ref.forward(tokens[:t + 1], kv_f32=kv_f32, rnd=br.Roundings(trial))
-            if np.all(rel_err(eng[:t + 1], part, scale) <= TOL_TIE):
+            # Positions before the first flipped token are unchanged: start there, with their K/V.
+            first = min(c[1] for c in group)
+            part = ref.forward(tokens[:t + 1], kv_f32=kv_f32, rnd=br.Roundings(trial, o_in_ulps=o_in_ulps), start=first, past=kv)
+            if np.all(rel_err(eng[first:t + 1], part, scale) <= TOL_TIE):
                 others = sorted(c[1] for c in group if c[1] != tok)
                 print(f"  near-tie flip: layer {site[0]} {site[1]}, token {tok}, element {idx} "
                       f"({dist:g} ulps from the rounding boundary)"
@@ -122,6 +131,7 @@ def main() -> int:
     ap.add_argument("--dump", required=True, help="the dump_logits program")
     ap.add_argument("--type", required=True, help="ternary weight type for bitnet synth")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--preset", default="tiny", help="bitnet synth --preset")
     ap.add_argument("--cache", choices=("f16", "f32"), default="f16")
     ap.add_argument("--synth", nargs=argparse.REMAINDER, default=[],
                     help="further bitnet synth arguments (must come last)")
@@ -133,7 +143,7 @@ def main() -> int:
     t_start = time.time()
     with tempfile.TemporaryDirectory(prefix="bitnet-ref-") as tmp:
         model = os.path.join(tmp, "model.gguf")
-        run([args.cli, "synth", "--preset", "tiny", "--type", args.type, "--seed", str(args.seed), "-q", "-o", model]
+        run([args.cli, "synth", "--preset", args.preset, "--type", args.type, "--seed", str(args.seed), "-q", "-o", model]
             + args.synth)
         ref = br.BitNetReference(model)
         print(f"model: {args.type}, arch {ref.arch}, {ref.n_layer} layers, embd {ref.n_embd}, ff {ref.n_ff}, "
