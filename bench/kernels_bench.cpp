@@ -87,7 +87,8 @@ struct QuantActs {
     AlignedBuffer<int8_t> q;
     std::vector<ActScale> scales;
     QuantActs(const KernelTable& t, WeightLayout layout, int64_t cols, int64_t n_tokens)
-        : stride(static_cast<size_t>(layout_padded_k(layout, cols))), q(stride * static_cast<size_t>(n_tokens)),
+        : stride(static_cast<size_t>(layout_padded_k(layout, cols))),
+          q(stride * static_cast<size_t>(n_tokens)),
           scales(static_cast<size_t>(n_tokens)) {
         Rng rng(2);
         std::vector<float> x(static_cast<size_t>(cols));
@@ -140,7 +141,8 @@ void ternary_decode_layers(benchmark::State& state, const KernelTable* t, Weight
         }
         benchmark::DoNotOptimize(out.data());
     }
-    state.counters["GB/s"] = benchmark::Counter(static_cast<double>(bytes) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["GB/s"] =
+        benchmark::Counter(static_cast<double>(bytes) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
     // Ternary-only decode rate of the full 30-layer model implied by this stream rate.
     state.counters["tok/s"] =
         benchmark::Counter(static_cast<double>(kLayersHeld) / kLayers, benchmark::Counter::kIsIterationInvariantRate);
@@ -243,7 +245,8 @@ void dense_matmul(benchmark::State& state, const KernelTable* t, DenseType type,
     std::vector<float> out(static_cast<size_t>(rows * n_tokens));
     for (auto _ : state) {
         run_rows(threads, rows, [&](int64_t b, int64_t e) {
-            t->dense_matmul(set.matrix(), b, e, acts.data.data(), acts.stride, n_tokens, out.data(), static_cast<size_t>(rows));
+            t->dense_matmul(set.matrix(), b, e, acts.data.data(), acts.stride, n_tokens, out.data(),
+                            static_cast<size_t>(rows));
         });
         benchmark::DoNotOptimize(out.data());
     }
@@ -263,7 +266,8 @@ void quantize_acts(benchmark::State& state, const KernelTable* t, WeightLayout l
         t->quantize_acts(x.data(), k, layout, q.data(), &s);
         benchmark::DoNotOptimize(q.data());
     }
-    state.counters["Gelem/s"] = benchmark::Counter(static_cast<double>(k) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["Gelem/s"] =
+        benchmark::Counter(static_cast<double>(k) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void attention(benchmark::State& state, const KernelTable* t, bool f16, int64_t n_pos) {
@@ -297,7 +301,9 @@ std::vector<const KernelTable*> bench_tables() {
         const KernelTable* t = kernels_for(isa);
         if (t == nullptr) continue;
         if (only != nullptr && *only != '\0') {
-            if (std::string(",") .append(only).append(",").find(std::string(",") + isa_name(isa) + ",") == std::string::npos) continue;
+            if (std::string(",").append(only).append(",").find(std::string(",") + isa_name(isa) + ",") ==
+                std::string::npos)
+                continue;
         } else if (isa == Isa::scalar) {
             continue;  // far too slow for these shapes unless asked for
         }
@@ -314,46 +320,50 @@ void register_all() {
             for (int threads : {1, 2}) {
                 const std::string th = "/t" + std::to_string(threads);
                 for (const Shape& s : kShapes) {
-                    benchmark::RegisterBenchmark(("ternary_gemv/" + isa + "/" + l + "/" + s.name + th).c_str(), ternary_gemv, t,
-                                                 layout, s, threads)
+                    benchmark::RegisterBenchmark(("ternary_gemv/" + isa + "/" + l + "/" + s.name + th).c_str(),
+                                                 ternary_gemv, t, layout, s, threads)
                         ->UseRealTime()
                         ->Unit(benchmark::kMicrosecond);
                 }
-                benchmark::RegisterBenchmark(("ternary_decode_8layers/" + isa + "/" + l + th).c_str(), ternary_decode_layers, t,
-                                             layout, threads)
+                benchmark::RegisterBenchmark(("ternary_decode_8layers/" + isa + "/" + l + th).c_str(),
+                                             ternary_decode_layers, t, layout, threads)
                     ->UseRealTime()
                     ->Unit(benchmark::kMillisecond);
                 for (const Shape& s : kShapes) {
-                    benchmark::RegisterBenchmark(("ternary_gemm128/" + isa + "/" + l + "/" + s.name + th).c_str(), ternary_gemm, t,
-                                                 layout, s, int64_t{128}, threads)
+                    benchmark::RegisterBenchmark(("ternary_gemm128/" + isa + "/" + l + "/" + s.name + th).c_str(),
+                                                 ternary_gemm, t, layout, s, int64_t{128}, threads)
                         ->UseRealTime()
                         ->Unit(benchmark::kMillisecond);
                 }
             }
             for (int64_t k : {kEmbd, kFf}) {
-                benchmark::RegisterBenchmark(("quantize_acts/" + isa + "/" + l + "/" + std::to_string(k)).c_str(), quantize_acts, t,
-                                             layout, k);
+                benchmark::RegisterBenchmark(("quantize_acts/" + isa + "/" + l + "/" + std::to_string(k)).c_str(),
+                                             quantize_acts, t, layout, k);
             }
         }
-        const std::pair<DenseType, const char*> dense[] = {
-            {DenseType::f16, "f16"}, {DenseType::q8_0, "q8_0"}, {DenseType::q6_k, "q6_k"}, {DenseType::bf16, "bf16"}, {DenseType::f32, "f32"}};
+        const std::pair<DenseType, const char*> dense[] = {{DenseType::f16, "f16"},
+                                                           {DenseType::q8_0, "q8_0"},
+                                                           {DenseType::q6_k, "q6_k"},
+                                                           {DenseType::bf16, "bf16"},
+                                                           {DenseType::f32, "f32"}};
         for (const auto& [type, name] : dense) {
             // 32768 head rows: 42-168 MB, beyond the cache like the full 128256-row head.
             for (int threads : {1, 2}) {
-                benchmark::RegisterBenchmark(("head_gemv/" + isa + "/" + name + "/t" + std::to_string(threads)).c_str(), dense_matmul,
-                                             t, type, int64_t{32768}, int64_t{1}, threads)
+                benchmark::RegisterBenchmark(("head_gemv/" + isa + "/" + name + "/t" + std::to_string(threads)).c_str(),
+                                             dense_matmul, t, type, int64_t{32768}, int64_t{1}, threads)
                     ->UseRealTime()
                     ->Unit(benchmark::kMillisecond);
             }
-            benchmark::RegisterBenchmark(("head_gemm64/" + isa + "/" + name + "/t2").c_str(), dense_matmul, t, type, int64_t{4096},
-                                         int64_t{64}, 2)
+            benchmark::RegisterBenchmark(("head_gemm64/" + isa + "/" + name + "/t2").c_str(), dense_matmul, t, type,
+                                         int64_t{4096}, int64_t{64}, 2)
                 ->UseRealTime()
                 ->Unit(benchmark::kMillisecond);
         }
         for (bool f16 : {true, false}) {
             for (int64_t n_pos : {256, 1024, 4096}) {
                 benchmark::RegisterBenchmark(
-                    ("attention/" + isa + (f16 ? "/f16/" : "/f32/") + std::to_string(n_pos)).c_str(), attention, t, f16, n_pos)
+                    ("attention/" + isa + (f16 ? "/f16/" : "/f32/") + std::to_string(n_pos)).c_str(), attention, t, f16,
+                    n_pos)
                     ->Unit(benchmark::kMicrosecond);
             }
         }

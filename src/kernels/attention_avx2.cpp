@@ -15,7 +15,9 @@ constexpr int kMaxGroup = 4;
 constexpr int kMaxHeadDim = 256;
 
 BITNET_ALWAYS_INLINE __m256 load_kv(const void* base, bool f16, size_t idx) {
-    if (f16) return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(base) + idx)));
+    if (f16)
+        return _mm256_cvtph_ps(
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(base) + idx)));
     return _mm256_loadu_ps(static_cast<const float*>(base) + idx);
 }
 
@@ -28,8 +30,8 @@ BITNET_ALWAYS_INLINE __m256 hsum8_ps(const __m256* v) {
     return _mm256_add_ps(_mm256_permute2f128_ps(ab, cd, 0x20), _mm256_permute2f128_ps(ab, cd, 0x31));
 }
 
-void scores(const float* q, int n_q, int head_dim, const void* k, bool f16, size_t kv_stride, int64_t n_pos, float scale,
-            float* s) {
+void scores(const float* q, int n_q, int head_dim, const void* k, bool f16, size_t kv_stride, int64_t n_pos,
+            float scale, float* s) {
     const int nv = head_dim / 8;
     alignas(32) float kbuf[8 * kMaxHeadDim];
     for (int64_t p0 = 0; p0 < n_pos; p0 += 8) {
@@ -37,7 +39,8 @@ void scores(const float* q, int n_q, int head_dim, const void* k, bool f16, size
         for (int i = 0; i < 8; ++i) {
             float* dst = kbuf + i * head_dim;
             if (i < np) {
-                for (int c = 0; c < nv; ++c) _mm256_store_ps(dst + 8 * c, load_kv(k, f16, static_cast<size_t>(p0 + i) * kv_stride + 8 * c));
+                for (int c = 0; c < nv; ++c)
+                    _mm256_store_ps(dst + 8 * c, load_kv(k, f16, static_cast<size_t>(p0 + i) * kv_stride + 8 * c));
             } else {
                 std::memset(dst, 0, static_cast<size_t>(head_dim) * sizeof(float));
             }
@@ -48,23 +51,26 @@ void scores(const float* q, int n_q, int head_dim, const void* k, bool f16, size
             const float* qg = q + g * head_dim;
             for (int c = 0; c < nv; ++c) {
                 const __m256 qv = _mm256_loadu_ps(qg + 8 * c);
-                for (int i = 0; i < 8; ++i) acc[i] = _mm256_fmadd_ps(qv, _mm256_load_ps(kbuf + i * head_dim + 8 * c), acc[i]);
+                for (int i = 0; i < 8; ++i)
+                    acc[i] = _mm256_fmadd_ps(qv, _mm256_load_ps(kbuf + i * head_dim + 8 * c), acc[i]);
             }
-            _mm256_maskstore_ps(s + g * n_pos + p0, first_lanes8(np), _mm256_mul_ps(hsum8_ps(acc), _mm256_set1_ps(scale)));
+            _mm256_maskstore_ps(s + g * n_pos + p0, first_lanes8(np),
+                                _mm256_mul_ps(hsum8_ps(acc), _mm256_set1_ps(scale)));
         }
     }
 }
 
 template <int NV>
-void weighted_values(const float* s, int n_q, int head_dim, int d0, const void* v, bool f16, size_t kv_stride, int64_t n_pos,
-                     float* out) {
+void weighted_values(const float* s, int n_q, int head_dim, int d0, const void* v, bool f16, size_t kv_stride,
+                     int64_t n_pos, float* out) {
     __m256 acc[kMaxGroup][NV];
     for (auto& row : acc) {
         for (auto& a : row) a = _mm256_setzero_ps();
     }
     for (int64_t p = 0; p < n_pos; ++p) {
         __m256 vv[NV];
-        for (int j = 0; j < NV; ++j) vv[j] = load_kv(v, f16, static_cast<size_t>(p) * kv_stride + static_cast<size_t>(d0 + 8 * j));
+        for (int j = 0; j < NV; ++j)
+            vv[j] = load_kv(v, f16, static_cast<size_t>(p) * kv_stride + static_cast<size_t>(d0 + 8 * j));
         for (int g = 0; g < kMaxGroup; ++g) {
             if (g >= n_q) break;
             const __m256 wgt = _mm256_set1_ps(s[g * n_pos + p]);

@@ -20,13 +20,15 @@ constexpr int kMaxGroup = 4;      // query heads per pass
 constexpr int kMaxHeadDim = 256;  // larger heads use the reference
 
 BITNET_ALWAYS_INLINE __m512 load_kv(const void* base, bool f16, size_t idx) {
-    if (f16) return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(static_cast<const uint16_t*>(base) + idx)));
+    if (f16)
+        return _mm512_cvtph_ps(
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(static_cast<const uint16_t*>(base) + idx)));
     return _mm512_loadu_ps(static_cast<const float*>(base) + idx);
 }
 
 // scores[g * n_pos + p] = scale * dot(q_g, k_p) for the group's heads.
-void scores(const float* q, int n_q, int head_dim, const void* k, bool f16, size_t kv_stride, int64_t n_pos, float scale,
-            float* s) {
+void scores(const float* q, int n_q, int head_dim, const void* k, bool f16, size_t kv_stride, int64_t n_pos,
+            float scale, float* s) {
     const int nv = head_dim / 16;
     alignas(64) float kbuf[16 * kMaxHeadDim];
     const __m512 vscale = _mm512_set1_ps(scale);
@@ -35,7 +37,8 @@ void scores(const float* q, int n_q, int head_dim, const void* k, bool f16, size
         for (int i = 0; i < 16; ++i) {
             float* dst = kbuf + i * head_dim;
             if (i < np) {
-                for (int c = 0; c < nv; ++c) _mm512_store_ps(dst + 16 * c, load_kv(k, f16, static_cast<size_t>(p0 + i) * kv_stride + 16 * c));
+                for (int c = 0; c < nv; ++c)
+                    _mm512_store_ps(dst + 16 * c, load_kv(k, f16, static_cast<size_t>(p0 + i) * kv_stride + 16 * c));
             } else {
                 std::memset(dst, 0, static_cast<size_t>(head_dim) * sizeof(float));
             }
@@ -46,7 +49,8 @@ void scores(const float* q, int n_q, int head_dim, const void* k, bool f16, size
             const float* qg = q + g * head_dim;
             for (int c = 0; c < nv; ++c) {
                 const __m512 qv = _mm512_loadu_ps(qg + 16 * c);
-                for (int i = 0; i < 16; ++i) acc[i] = _mm512_fmadd_ps(qv, _mm512_load_ps(kbuf + i * head_dim + 16 * c), acc[i]);
+                for (int i = 0; i < 16; ++i)
+                    acc[i] = _mm512_fmadd_ps(qv, _mm512_load_ps(kbuf + i * head_dim + 16 * c), acc[i]);
             }
             _mm512_mask_storeu_ps(s + g * n_pos + p0, first_lanes16(np), _mm512_mul_ps(hsum16_ps(acc), vscale));
         }
@@ -55,15 +59,16 @@ void scores(const float* q, int n_q, int head_dim, const void* k, bool f16, size
 
 // out[g * head_dim + d0 + 16 j] for j < NV (NV vectors of 16 dimensions starting at d0).
 template <int NV>
-void weighted_values(const float* s, int n_q, int head_dim, int d0, const void* v, bool f16, size_t kv_stride, int64_t n_pos,
-                     float* out) {
+void weighted_values(const float* s, int n_q, int head_dim, int d0, const void* v, bool f16, size_t kv_stride,
+                     int64_t n_pos, float* out) {
     __m512 acc[kMaxGroup][NV];
     for (auto& row : acc) {
         for (auto& a : row) a = _mm512_setzero_ps();
     }
     for (int64_t p = 0; p < n_pos; ++p) {
         __m512 vv[NV];
-        for (int j = 0; j < NV; ++j) vv[j] = load_kv(v, f16, static_cast<size_t>(p) * kv_stride + static_cast<size_t>(d0 + 16 * j));
+        for (int j = 0; j < NV; ++j)
+            vv[j] = load_kv(v, f16, static_cast<size_t>(p) * kv_stride + static_cast<size_t>(d0 + 16 * j));
         for (int g = 0; g < kMaxGroup; ++g) {
             if (g >= n_q) break;
             const __m512 w = _mm512_set1_ps(s[g * n_pos + p]);

@@ -42,7 +42,8 @@ void attention(const float* q, int n_q, int head_dim, const void* k, const void*
         for (int h = 0; h < n_q; ++h) {
             const float wgt = scratch[h * n_pos + p];
             float* o = out + h * head_dim;
-            for (int d = 0; d < head_dim; d += 4) vst1q_f32(o + d, vfmaq_n_f32(vld1q_f32(o + d), vld1q_f32(row + d), wgt));
+            for (int d = 0; d < head_dim; d += 4)
+                vst1q_f32(o + d, vfmaq_n_f32(vld1q_f32(o + d), vld1q_f32(row + d), wgt));
         }
     }
 }

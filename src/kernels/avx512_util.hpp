@@ -59,7 +59,8 @@ static inline __m512i hsum16_epi32(const __m512i* a) {
 static inline int32_t hsum_epi32(__m512i x) { return _mm512_reduce_add_epi32(x); }
 
 static inline float hsum_ps(__m512 x) {
-    const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(x), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1)));
+    const __m256 h =
+        _mm256_add_ps(_mm512_castps512_ps256(x), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1)));
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
@@ -67,9 +68,7 @@ static inline float hsum_ps(__m512 x) {
 }
 
 // Mask of the first n (0..64) byte lanes.
-static inline __mmask64 first_bytes(int64_t n) {
-    return n >= 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1;
-}
+static inline __mmask64 first_bytes(int64_t n) { return n >= 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1; }
 static inline __mmask16 first_lanes16(int64_t n) {
     return n >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << n) - 1);
 }

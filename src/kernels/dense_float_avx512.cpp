@@ -29,7 +29,8 @@ struct FloatTile {
     template <bool Masked>
     BITNET_ALWAYS_INLINE void step(const DenseTileArgs& args, int64_t k, __mmask16 m) {
         __m512 w[R];
-        for (int r = 0; r < R; ++r) w[r] = load_weights<Ty>(args.w + r * args.w_stride, k, Masked ? m : __mmask16(0xffff));
+        for (int r = 0; r < R; ++r)
+            w[r] = load_weights<Ty>(args.w + r * args.w_stride, k, Masked ? m : __mmask16(0xffff));
         for (int t = 0; t < T; ++t) {
             const float* x = reinterpret_cast<const float*>(args.a + t * args.a_stride) + k;
             const __m512 xv = Masked ? _mm512_maskz_loadu_ps(m, x) : _mm512_loadu_ps(x);

@@ -154,17 +154,20 @@ BITNET_ALWAYS_INLINE void decode_q6(const uint8_t* blk, Q6Block& o) {
         const __m256i hb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 128 + 32 * h));
         // High bits j of each qh byte move to bits 5:4 (16-bit shifts; the mask drops what crosses).
         o.q[4 * h] = _mm256_or_si256(_mm256_and_si256(l0, low4), _mm256_and_si256(_mm256_slli_epi16(hb, 4), bits54));
-        o.q[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(l1, low4), _mm256_and_si256(_mm256_slli_epi16(hb, 2), bits54));
-        o.q[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low4), _mm256_and_si256(hb, bits54));
-        o.q[4 * h + 3] =
-            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low4), _mm256_and_si256(_mm256_srli_epi16(hb, 2), bits54));
+        o.q[4 * h + 1] =
+            _mm256_or_si256(_mm256_and_si256(l1, low4), _mm256_and_si256(_mm256_slli_epi16(hb, 2), bits54));
+        o.q[4 * h + 2] =
+            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low4), _mm256_and_si256(hb, bits54));
+        o.q[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low4),
+                                         _mm256_and_si256(_mm256_srli_epi16(hb, 2), bits54));
     }
     const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 192));
     o.sc16 = _mm256_cvtepi8_epi16(sc8);
     // Each scale byte into both bytes of every 16-bit lane, then an arithmetic shift sign-extends.
     const __m256i both = _mm256_broadcastsi128_si256(sc8);
     for (int i = 0; i < 8; ++i) {
-        const __m256i idx = _mm256_setr_m128i(_mm_set1_epi8(static_cast<char>(2 * i)), _mm_set1_epi8(static_cast<char>(2 * i + 1)));
+        const __m256i idx =
+            _mm256_setr_m128i(_mm_set1_epi8(static_cast<char>(2 * i)), _mm_set1_epi8(static_cast<char>(2 * i + 1)));
         o.sc[i] = _mm256_srai_epi16(_mm256_shuffle_epi8(both, idx), 8);
     }
     o.d = _cvtsh_ss(load_u16(blk + 208));
@@ -255,7 +258,8 @@ void dense_matmul(const DenseMatrix& w, int64_t row_begin, int64_t row_end, cons
     const auto* a_bytes = static_cast<const uint8_t*>(acts);
     if (n_tokens == 1) {
         for (int64_t r = row_begin; r < row_end; ++r) {
-            set.tiles[0][0]({w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, a_bytes, act_stride}, out + r);
+            set.tiles[0][0]({w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, a_bytes, act_stride},
+                            out + r);
         }
         return;
     }
@@ -267,7 +271,8 @@ void dense_matmul(const DenseMatrix& w, int64_t row_begin, int64_t row_end, cons
             const uint8_t* a = a_bytes + static_cast<size_t>(t) * act_stride;
             for (int64_t r = rb; r < rb_end; r += kRows) {
                 const int nr = static_cast<int>(rb_end - r < kRows ? rb_end - r : kRows);
-                set.tiles[nr - 1][nt - 1]({w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, a, act_stride}, dots);
+                set.tiles[nr - 1][nt - 1](
+                    {w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, a, act_stride}, dots);
                 for (int j = 0; j < nt; ++j) {
                     float* o = out + static_cast<size_t>(t + j) * out_stride + static_cast<size_t>(r);
                     for (int i = 0; i < nr; ++i) o[i] = dots[i * nt + j];

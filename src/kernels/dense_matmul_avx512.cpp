@@ -32,7 +32,8 @@ void dense_matmul(const DenseMatrix& w, int64_t row_begin, int64_t row_end, cons
     if (n_tokens == 1) {
         // One sequential stream: row after row through the one-row tile.
         for (int64_t r = row_begin; r < row_end; ++r) {
-            set.tiles[0][0]({w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, a_bytes, act_stride}, out + r);
+            set.tiles[0][0]({w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, a_bytes, act_stride},
+                            out + r);
         }
         return;
     }
@@ -43,8 +44,8 @@ void dense_matmul(const DenseMatrix& w, int64_t row_begin, int64_t row_end, cons
             const uint8_t* a = a_bytes + static_cast<size_t>(t) * act_stride;
             for (int64_t r = rb; r < rb_end; r += kDenseRows) {
                 const int nr = static_cast<int>(rb_end - r < kDenseRows ? rb_end - r : kDenseRows);
-                set.tiles[nr - 1][nt - 1]({w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, a, act_stride},
-                                          dots);
+                set.tiles[nr - 1][nt - 1](
+                    {w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, a, act_stride}, dots);
                 for (int j = 0; j < nt; ++j) {
                     float* o = out + static_cast<size_t>(t + j) * out_stride + static_cast<size_t>(r);
                     for (int i = 0; i < nr; ++i) o[i] = dots[i * nt + j];

@@ -60,7 +60,8 @@ struct Q8_0Tile {
             const auto* ab = reinterpret_cast<const BlockQ8_0*>(args.a + t * args.a_stride) + b;
             const __m512i av = load_pair<Single>(reinterpret_cast<const uint8_t*>(ab[0].qs),
                                                  reinterpret_cast<const uint8_t*>(ab[Single ? 0 : 1].qs));
-            const __m512i neg = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, av));
+            const __m512i neg =
+                _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, av));
             const __m512 da = pair_scales(ab[0].d, Single ? 0 : ab[1].d);
             for (int r = 0; r < R; ++r) {
                 const __m512i dot = _mm512_dpbusd_epi32(neg, wx[r], av);
@@ -104,9 +105,9 @@ constexpr Q6Patterns make_q6_patterns() {
 constexpr Q6Patterns kQ6Patterns = make_q6_patterns();
 
 struct Q6Row {
-    __m512i q[4];       // codes 0..63 of the block's 256 values, natural order
-    __m512i s01, s23;   // int16 group scales matching the packed partial dots
-    __m256i sc16;       // the 16 group scales as int16 (for the -32 correction)
+    __m512i q[4];      // codes 0..63 of the block's 256 values, natural order
+    __m512i s01, s23;  // int16 group scales matching the packed partial dots
+    __m256i sc16;      // the 16 group scales as int16 (for the -32 correction)
     float d;
 };
 
@@ -116,7 +117,8 @@ BITNET_ALWAYS_INLINE void decode_q6(const uint8_t* blk, Q6Row& row) {
     const __m512i shr = _mm512_inserti64x4(_mm512_set1_epi16(0), _mm256_set1_epi16(2), 1);
     for (int h = 0; h < 2; ++h) {
         const __m512i l = _mm512_loadu_si512(blk + 64 * h);
-        const __m512i hb = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 128 + 32 * h)));
+        const __m512i hb =
+            _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 128 + 32 * h)));
         // 0xf8: a | (b & c). The high bits are moved to bits 5:4 (left 4 / left 2 for the first 64
         // values, 0 / right 2 for the next 64) and masked there.
         row.q[2 * h] = _mm512_ternarylogic_epi32(_mm512_and_si512(l, low4), _mm512_sllv_epi16(hb, shl), bits54, 0xf8);

@@ -88,7 +88,8 @@ void quantize_q8_0(const float* x, int64_t k, BlockQ8_0* out) {
             const __m256 p = _mm256_mul_ps(_mm256_loadu_ps(xb + 8 * j), vid);
             const __m256 t = _mm256_round_ps(p, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
             const __m256 up = _mm256_cmp_ps(abs_ps(_mm256_sub_ps(p, t)), _mm256_set1_ps(0.5f), _CMP_GE_OQ);
-            const __m256 step = _mm256_and_ps(up, _mm256_or_ps(_mm256_set1_ps(1.0f), _mm256_and_ps(p, _mm256_set1_ps(-0.0f))));
+            const __m256 step =
+                _mm256_and_ps(up, _mm256_or_ps(_mm256_set1_ps(1.0f), _mm256_and_ps(p, _mm256_set1_ps(-0.0f))));
             v[j] = _mm256_cvttps_epi32(_mm256_add_ps(t, step));
         }
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(out[b].qs), pack32(v[0], v[1], v[2], v[3]));
@@ -106,7 +107,8 @@ void quantize_q8_k(const float* x, int64_t k, BlockQ8_K* out) {
         }
         float max = 0.0f;  // the first element of largest magnitude, as the reference keeps it
         for (int i = 0; i < 256; i += 8) {
-            const int hit = _mm256_movemask_ps(_mm256_cmp_ps(abs_ps(_mm256_loadu_ps(xb + i)), _mm256_set1_ps(amax), _CMP_EQ_OQ));
+            const int hit =
+                _mm256_movemask_ps(_mm256_cmp_ps(abs_ps(_mm256_loadu_ps(xb + i)), _mm256_set1_ps(amax), _CMP_EQ_OQ));
             if (hit != 0) {
                 max = xb[i + __builtin_ctz(static_cast<unsigned>(hit))];
                 break;

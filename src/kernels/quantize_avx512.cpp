@@ -11,7 +11,9 @@ namespace bitnet::avx512 {
 
 namespace {
 
-inline __m512 abs_ps(__m512 x) { return _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(0x7fffffff))); }
+inline __m512 abs_ps(__m512 x) {
+    return _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(0x7fffffff)));
+}
 
 float max_abs(const float* x, int64_t n) {
     __m512 m0 = _mm512_setzero_ps(), m1 = _mm512_setzero_ps();
@@ -78,8 +80,9 @@ void quantize_q8_0(const float* x, int64_t k, BlockQ8_0* out) {
             const __m512 v = _mm512_mul_ps(h == 0 ? x0 : x1, vid);
             const __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
             const __m512 frac = _mm512_sub_ps(v, t);
-            const __mmask16 up = _mm512_cmp_ps_mask(_mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(frac), abs_mask)),
-                                                   _mm512_set1_ps(0.5f), _CMP_GE_OQ);
+            const __mmask16 up =
+                _mm512_cmp_ps_mask(_mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(frac), abs_mask)),
+                                   _mm512_set1_ps(0.5f), _CMP_GE_OQ);
             const __m512 one = _mm512_or_ps(_mm512_set1_ps(1.0f), _mm512_and_ps(v, _mm512_set1_ps(-0.0f)));
             const __m512 r = _mm512_mask_add_ps(t, up, t, one);
             _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + 16 * h), _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(r)));

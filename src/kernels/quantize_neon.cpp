@@ -36,7 +36,8 @@ inline int8x16_t quantize16(const float* x, int64_t n, float32x4_t s, int32x4_t&
         v[j] = vmaxq_s32(vminq_s32(v[j], vdupq_n_s32(127)), vdupq_n_s32(-128));
         sum = vaddq_s32(sum, v[j]);
     }
-    const int16x8_t lo = vcombine_s16(vmovn_s32(v[0]), vmovn_s32(v[1])), hi = vcombine_s16(vmovn_s32(v[2]), vmovn_s32(v[3]));
+    const int16x8_t lo = vcombine_s16(vmovn_s32(v[0]), vmovn_s32(v[1])),
+                    hi = vcombine_s16(vmovn_s32(v[2]), vmovn_s32(v[3]));
     return vcombine_s8(vmovn_s16(lo), vmovn_s16(hi));
 }
 
@@ -64,7 +65,8 @@ void quantize_acts(const float* x, int64_t k, WeightLayout layout, int8_t* q, Ac
             for (int h = 0; h < 2; ++h) {
                 for (int g = 0; g < 4; ++g) {
                     for (int u = 0; u < 2; ++u) {
-                        vst1q_s8(q + i + 64 * g + 32 * h + 16 * u, quantize16(x + i + 128 * h + 32 * g + 16 * u, 16, vs, sum));
+                        vst1q_s8(q + i + 64 * g + 32 * h + 16 * u,
+                                 quantize16(x + i + 128 * h + 32 * g + 16 * u, 16, vs, sum));
                     }
                 }
             }
@@ -88,7 +90,8 @@ void quantize_q8_0(const float* x, int64_t k, BlockQ8_0* out) {
         for (int j = 0; j < 2; ++j) {
             int32x4_t v[4];
             for (int u = 0; u < 4; ++u) v[u] = vcvtaq_s32_f32(vmulq_f32(vld1q_f32(xb + 16 * j + 4 * u), vid));
-            const int16x8_t lo = vcombine_s16(vmovn_s32(v[0]), vmovn_s32(v[1])), hi = vcombine_s16(vmovn_s32(v[2]), vmovn_s32(v[3]));
+            const int16x8_t lo = vcombine_s16(vmovn_s32(v[0]), vmovn_s32(v[1])),
+                            hi = vcombine_s16(vmovn_s32(v[2]), vmovn_s32(v[3]));
             vst1q_s8(out[b].qs + 16 * j, vcombine_s8(vmovn_s16(lo), vmovn_s16(hi)));
         }
     }
@@ -119,7 +122,8 @@ void quantize_q8_k(const float* x, int64_t k, BlockQ8_K* out) {
                 v[u] = vminq_s32(vcvtnq_s32_f32(vmulq_f32(vld1q_f32(xb + 16 * j + 4 * u), vs)), vdupq_n_s32(127));
                 s = vaddq_s32(s, v[u]);
             }
-            const int16x8_t lo = vcombine_s16(vqmovn_s32(v[0]), vqmovn_s32(v[1])), hi = vcombine_s16(vqmovn_s32(v[2]), vqmovn_s32(v[3]));
+            const int16x8_t lo = vcombine_s16(vqmovn_s32(v[0]), vqmovn_s32(v[1])),
+                            hi = vcombine_s16(vqmovn_s32(v[2]), vqmovn_s32(v[3]));
             vst1q_s8(o.qs + 16 * j, vcombine_s8(vqmovn_s16(lo), vqmovn_s16(hi)));
             o.bsums[j] = static_cast<int16_t>(vaddvq_s32(s));
         }

@@ -17,22 +17,26 @@ struct TileArgs {
     size_t a_stride;
 };
 using TileFn = void (*)(const TileArgs& args, int32_t* dots);
-// One token, n_rows (1..kGemvRows) rows: dots[r] for r < n_rows.
+// Small batches: n_rows (1..kGemvRows) rows, T tokens: dots[r * T + t].
 using GemvFn = void (*)(const TileArgs& args, int n_rows, int32_t* dots);
 
-// GEMV (one token) reads the rows strictly one after another: on this class of machine one
-// sequential stream per core reaches far higher DRAM bandwidth than several interleaved row
-// streams, and the activations (a few KB) are re-read from L1 for free. Each row uses one
-// accumulator per bit plane so no vpdpbusd waits for the previous one.
+// GEMV (one token, and batches of up to kSmallBatch tokens, which are memory-bound too)
+// reads the rows strictly one after another: on this class of machine one sequential stream per
+// core reaches far higher DRAM bandwidth than several interleaved row streams, and the
+// activations (a few KB per token) are re-read from L1 for free. Each row uses one accumulator per
+// bit plane and token so no vpdpbusd waits for the previous one.
 // GEMM keeps a rows x tokens block of accumulators so every decoded weight vector feeds several
-// tokens.
+// tokens; it takes over above kSmallBatch tokens, where compute dominates.
 inline constexpr int kGemvRows = 4;
+inline constexpr int kGemvTokens = 3;
+inline constexpr int64_t kSmallBatch = 3;
 inline constexpr int kGemmRows = 4;
 inline constexpr int kGemmTokens = 4;
 
 // gemm[r - 1][t - 1] handles r rows (1..kGemmRows) of t tokens (1..kGemmTokens).
+// gemv[t - 1] handles t tokens (1..kGemvTokens).
 struct TileSet {
-    GemvFn gemv;
+    GemvFn gemv[kGemvTokens];
     TileFn gemm[kGemmRows][kGemmTokens];
 };
 

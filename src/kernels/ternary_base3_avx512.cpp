@@ -83,7 +83,8 @@ struct Tile {
         for (int r = 0; r < R; ++r) code[r] = digit_plane<N>(packed[r], last[r]);
         const __mmask64 valid = Tail ? first_bytes(cols - k0) : ~__mmask64{0};
         for (int t = 0; t < T; ++t) {
-            const __m512i act = Tail ? _mm512_maskz_loadu_epi8(valid, a + t * as + k0) : _mm512_loadu_si512(a + t * as + k0);
+            const __m512i act =
+                Tail ? _mm512_maskz_loadu_epi8(valid, a + t * as + k0) : _mm512_loadu_si512(a + t * as + k0);
             for (int r = 0; r < R; ++r) acc[r][t] = _mm512_dpbusd_epi32(acc[r][t], code[r], act);
         }
     }
@@ -121,12 +122,14 @@ void tile(const TileArgs& args, int32_t* dots) {
 
 // One-token chunk: digits 0-3 masked in place (digit n contributes d * 4^(3-n)), digit 4 from
 // its own table; five independent accumulators.
-BITNET_ALWAYS_INLINE void gemv_chunk(const uint8_t* w, const int8_t* ac, const Lut256& packed_lut, const Lut256& last_lut,
-                                     __m512i& a0, __m512i& a1, __m512i& a2, __m512i& a3, __m512i& a4) {
+BITNET_ALWAYS_INLINE void gemv_chunk(const uint8_t* w, const int8_t* ac, const Lut256& packed_lut,
+                                     const Lut256& last_lut, __m512i& a0, __m512i& a1, __m512i& a2, __m512i& a3,
+                                     __m512i& a4) {
     const __m512i raw = _mm512_loadu_si512(w);
     const __mmask64 high = _mm512_movepi8_mask(raw);
     const __m512i packed = packed_lut.lookup(raw, high), last = last_lut.lookup(raw, high);
-    a0 = _mm512_dpbusd_epi32(a0, _mm512_and_si512(packed, _mm512_set1_epi8(static_cast<char>(0xc0))), _mm512_loadu_si512(ac));
+    a0 = _mm512_dpbusd_epi32(a0, _mm512_and_si512(packed, _mm512_set1_epi8(static_cast<char>(0xc0))),
+                             _mm512_loadu_si512(ac));
     a1 = _mm512_dpbusd_epi32(a1, _mm512_and_si512(packed, _mm512_set1_epi8(0x30)), _mm512_loadu_si512(ac + 64));
     a2 = _mm512_dpbusd_epi32(a2, _mm512_and_si512(packed, _mm512_set1_epi8(0x0c)), _mm512_loadu_si512(ac + 128));
     a3 = _mm512_dpbusd_epi32(a3, _mm512_and_si512(packed, _mm512_set1_epi8(0x03)), _mm512_loadu_si512(ac + 192));
@@ -167,6 +170,52 @@ void gemv(const TileArgs& args, int n_rows, int32_t* dots) {
     _mm_storeu_si128(reinterpret_cast<__m128i*>(dots), hsum4_epi32(sums[0], sums[1], sums[2], sums[3]));
 }
 
+// Small batch (2..kGemvTokens tokens; on cold weights this beats the GEMM tiles up to 3 tokens):
+// rows one after another, masked digits as in gemv(), one accumulator per digit and token.
+template <int T>
+void gemv_batch(const TileArgs& args, int n_rows, int32_t* dots) {
+    const Lut256 packed_lut(kTables.packed), last_lut(kTables.last);
+    const __m512i mask[4] = {_mm512_set1_epi8(static_cast<char>(0xc0)), _mm512_set1_epi8(0x30), _mm512_set1_epi8(0x0c),
+                             _mm512_set1_epi8(0x03)};
+    const int64_t n_full = args.cols / 320;
+    for (int r = 0; r < n_rows; ++r) {
+        const uint8_t* w = args.w + r * args.w_stride;
+        __m512i acc[5][T];
+        for (auto& digit : acc) {
+            for (auto& x : digit) x = _mm512_setzero_si512();
+        }
+        for (int64_t c = 0; c < n_full; ++c) {
+            const __m512i raw = _mm512_loadu_si512(w + 64 * c);
+            const __mmask64 high = _mm512_movepi8_mask(raw);
+            const __m512i packed = packed_lut.lookup(raw, high), last = last_lut.lookup(raw, high);
+            for (int n = 0; n < 5; ++n) {
+                const __m512i code = n < 4 ? _mm512_and_si512(packed, mask[n]) : last;
+                for (int t = 0; t < T; ++t) {
+                    acc[n][t] = _mm512_dpbusd_epi32(acc[n][t], code,
+                                                    _mm512_loadu_si512(args.a + t * args.a_stride + 320 * c + 64 * n));
+                }
+            }
+        }
+        __m512i sums[4];
+        for (int t = 0; t < 4; ++t) sums[t] = _mm512_setzero_si512();
+        for (int t = 0; t < T; ++t) {
+            sums[t] = _mm512_add_epi32(
+                _mm512_add_epi32(_mm512_srai_epi32(acc[0][t], 6), _mm512_srai_epi32(acc[1][t], 4)),
+                _mm512_add_epi32(_mm512_srai_epi32(acc[2][t], 2), _mm512_add_epi32(acc[3][t], acc[4][t])));
+        }
+        if (args.cols % 320 != 0) {
+            Tile<1, T> tail;
+            for (int t = 0; t < T; ++t) tail.acc[0][t] = sums[t];
+            tail.template chunk<true>({w, args.w_stride, args.cols, args.a, args.a_stride}, packed_lut, last_lut,
+                                      n_full);
+            for (int t = 0; t < T; ++t) sums[t] = tail.acc[0][t];
+        }
+        alignas(16) int32_t s[4];
+        _mm_store_si128(reinterpret_cast<__m128i*>(s), hsum4_epi32(sums[0], sums[1], sums[2], sums[3]));
+        for (int t = 0; t < T; ++t) dots[r * T + t] = s[t];
+    }
+}
+
 template <int T, int... R>
 constexpr void fill_gemm_column(TileSet& set, std::integer_sequence<int, R...>) {
     ((set.gemm[R][T - 1] = &tile<R + 1, T>), ...);
@@ -179,7 +228,10 @@ constexpr void fill_gemm(TileSet& set, std::integer_sequence<int, T...>) {
 
 constexpr TileSet make_tiles() {
     TileSet set{};
-    set.gemv = &gemv;
+    set.gemv[0] = &gemv;
+    set.gemv[1] = &gemv_batch<2>;
+    set.gemv[2] = &gemv_batch<3>;
+    static_assert(kGemvTokens == 3);
     fill_gemm(set, std::make_integer_sequence<int, kGemmTokens>{});
     return set;
 }

@@ -22,7 +22,8 @@ BITNET_ALWAYS_INLINE __m256i chunk_dot(const uint8_t* w, const int8_t* a) {
     const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
     const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 32));
     auto act = [a](int off) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + off)); };
-    __m256i s = _mm256_add_epi16(_mm256_maddubs_epi16(code_plane<0>(lo), act(0)), _mm256_maddubs_epi16(code_plane<0>(hi), act(32)));
+    __m256i s = _mm256_add_epi16(_mm256_maddubs_epi16(code_plane<0>(lo), act(0)),
+                                 _mm256_maddubs_epi16(code_plane<0>(hi), act(32)));
     s = _mm256_add_epi16(s, _mm256_maddubs_epi16(code_plane<1>(lo), act(64)));
     s = _mm256_add_epi16(s, _mm256_maddubs_epi16(code_plane<1>(hi), act(96)));
     s = _mm256_add_epi16(s, _mm256_maddubs_epi16(code_plane<2>(lo), act(128)));
@@ -36,7 +37,8 @@ BITNET_ALWAYS_INLINE __m256i chunk_dot(const uint8_t* w, const int8_t* a) {
 BITNET_ALWAYS_INLINE __m256i half_chunk_dot(const uint8_t* w, const int8_t* a) {
     const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
     auto act = [a](int off) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + off)); };
-    __m256i s = _mm256_add_epi16(_mm256_maddubs_epi16(code_plane<0>(raw), act(0)), _mm256_maddubs_epi16(code_plane<1>(raw), act(32)));
+    __m256i s = _mm256_add_epi16(_mm256_maddubs_epi16(code_plane<0>(raw), act(0)),
+                                 _mm256_maddubs_epi16(code_plane<1>(raw), act(32)));
     s = _mm256_add_epi16(s, _mm256_maddubs_epi16(code_plane<2>(raw), act(64)));
     s = _mm256_add_epi16(s, _mm256_maddubs_epi16(code_plane<3>(raw), act(96)));
     return _mm256_madd_epi16(s, _mm256_set1_epi16(1));

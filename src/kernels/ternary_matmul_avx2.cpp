@@ -35,7 +35,8 @@ void gemm_tile(const LayoutKernels& lk, const TileArgs& args, int32_t* dots) {
                 const __m256i a0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at));
                 const __m256i a1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at + 32));
                 for (int r = 0; r < R; ++r) {
-                    const __m256i s = _mm256_add_epi16(_mm256_maddubs_epi16(c0[r], a0), _mm256_maddubs_epi16(c1[r], a1));
+                    const __m256i s =
+                        _mm256_add_epi16(_mm256_maddubs_epi16(c0[r], a0), _mm256_maddubs_epi16(c1[r], a1));
                     acc[r][t] = _mm256_add_epi32(acc[r][t], _mm256_madd_epi16(s, _mm256_set1_epi16(1)));
                 }
             }
@@ -80,7 +81,8 @@ void gemv(const LayoutKernels& lk, const TernaryMatrix& w, int64_t row_begin, in
     if (r < row_end) {
         const int n = static_cast<int>(row_end - r);
         lk.gemv({w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, acts, 0}, n, dots);
-        for (int i = 0; i < n; ++i) out[r + i] = (static_cast<float>(dots[i] - scale.sum) / scale.s) * w.row_scale[r + i];
+        for (int i = 0; i < n; ++i)
+            out[r + i] = (static_cast<float>(dots[i] - scale.sum) / scale.s) * w.row_scale[r + i];
     }
 }
 
@@ -94,12 +96,13 @@ void gemm(const LayoutKernels& lk, const TernaryMatrix& w, int64_t row_begin, in
             const int8_t* a = acts + static_cast<size_t>(t) * act_stride;
             for (int64_t r = rb; r < rb_end; r += kGemmRows) {
                 const int nr = static_cast<int>(rb_end - r < kGemmRows ? rb_end - r : kGemmRows);
-                kGemm.fns[nr - 1][nt - 1](lk, {w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, a, act_stride},
-                                          dots);
+                kGemm.fns[nr - 1][nt - 1](
+                    lk, {w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, a, act_stride}, dots);
                 for (int j = 0; j < nt; ++j) {
                     const ActScale& sc = scales[t + j];
                     float* o = out + static_cast<size_t>(t + j) * out_stride + static_cast<size_t>(r);
-                    for (int i = 0; i < nr; ++i) o[i] = (static_cast<float>(dots[i * nt + j] - sc.sum) / sc.s) * w.row_scale[r + i];
+                    for (int i = 0; i < nr; ++i)
+                        o[i] = (static_cast<float>(dots[i * nt + j] - sc.sum) / sc.s) * w.row_scale[r + i];
                 }
             }
         }

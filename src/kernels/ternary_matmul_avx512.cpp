@@ -21,16 +21,37 @@ void gemv(const TileSet& tiles, const TernaryMatrix& w, int64_t row_begin, int64
     int64_t r = row_begin;
     alignas(32) int32_t dots[kGemvRows];
     for (; r + kGemvRows <= row_end; r += kGemvRows) {
-        tiles.gemv({w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, acts, 0}, kGemvRows, dots);
+        tiles.gemv[0]({w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, acts, 0}, kGemvRows, dots);
         const __m128i acc = _mm_sub_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(dots)), sum);
         const __m128 y = _mm_mul_ps(_mm_div_ps(_mm_cvtepi32_ps(acc), s), _mm_loadu_ps(w.row_scale + r));
         _mm_storeu_ps(out + r, y);
     }
     if (r < row_end) {
         const int n = static_cast<int>(row_end - r);
-        tiles.gemv({w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, acts, 0}, n, dots);
+        tiles.gemv[0]({w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, acts, 0}, n, dots);
         for (int i = 0; i < n; ++i) {
             out[r + i] = (static_cast<float>(dots[i] - scale.sum) / scale.s) * w.row_scale[r + i];
+        }
+    }
+}
+
+// A few tokens: row-sequential passes over the weights, kGemvTokens tokens per pass.
+void small_batch(const TileSet& tiles, const TernaryMatrix& w, int64_t row_begin, int64_t row_end, const int8_t* acts,
+                 size_t act_stride, const ActScale* scales, int64_t n_tokens, float* out, size_t out_stride) {
+    int32_t dots[kGemvRows * kGemvTokens];
+    for (int64_t t = 0; t < n_tokens; t += kGemvTokens) {
+        const int nt = static_cast<int>(n_tokens - t < kGemvTokens ? n_tokens - t : kGemvTokens);
+        const int8_t* a = acts + static_cast<size_t>(t) * act_stride;
+        for (int64_t r = row_begin; r < row_end; r += kGemvRows) {
+            const int nr = static_cast<int>(row_end - r < kGemvRows ? row_end - r : kGemvRows);
+            tiles.gemv[nt - 1]({w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, a, act_stride},
+                               nr, dots);
+            for (int j = 0; j < nt; ++j) {
+                const ActScale& sc = scales[t + j];
+                float* o = out + static_cast<size_t>(t + j) * out_stride + static_cast<size_t>(r);
+                for (int i = 0; i < nr; ++i)
+                    o[i] = (static_cast<float>(dots[i * nt + j] - sc.sum) / sc.s) * w.row_scale[r + i];
+            }
         }
     }
 }
@@ -38,13 +59,15 @@ void gemv(const TileSet& tiles, const TernaryMatrix& w, int64_t row_begin, int64
 // The same float operations for a whole 4 x 4 tile at once: dots are row-major (r * 4 + t), the
 // outputs token-major, so the lanes are transposed first.
 static_assert(kGemmRows == 4 && kGemmTokens == 4, "full_tile_epilogue assumes 4 x 4 tiles");
-void full_tile_epilogue(const int32_t* dots, const ActScale* sc, const float* row_scale, float* out, size_t out_stride) {
+void full_tile_epilogue(const int32_t* dots, const ActScale* sc, const float* row_scale, float* out,
+                        size_t out_stride) {
     const __m512i to_token_major = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     const __m512i d = _mm512_permutexvar_epi32(to_token_major, _mm512_loadu_si512(dots));
-    const __m512i sum = _mm512_setr_epi32(sc[0].sum, sc[0].sum, sc[0].sum, sc[0].sum, sc[1].sum, sc[1].sum, sc[1].sum, sc[1].sum,
-                                          sc[2].sum, sc[2].sum, sc[2].sum, sc[2].sum, sc[3].sum, sc[3].sum, sc[3].sum, sc[3].sum);
-    const __m512 s = _mm512_setr_ps(sc[0].s, sc[0].s, sc[0].s, sc[0].s, sc[1].s, sc[1].s, sc[1].s, sc[1].s, sc[2].s, sc[2].s,
-                                    sc[2].s, sc[2].s, sc[3].s, sc[3].s, sc[3].s, sc[3].s);
+    const __m512i sum =
+        _mm512_setr_epi32(sc[0].sum, sc[0].sum, sc[0].sum, sc[0].sum, sc[1].sum, sc[1].sum, sc[1].sum, sc[1].sum,
+                          sc[2].sum, sc[2].sum, sc[2].sum, sc[2].sum, sc[3].sum, sc[3].sum, sc[3].sum, sc[3].sum);
+    const __m512 s = _mm512_setr_ps(sc[0].s, sc[0].s, sc[0].s, sc[0].s, sc[1].s, sc[1].s, sc[1].s, sc[1].s, sc[2].s,
+                                    sc[2].s, sc[2].s, sc[2].s, sc[3].s, sc[3].s, sc[3].s, sc[3].s);
     const __m512 rs = _mm512_broadcast_f32x4(_mm_loadu_ps(row_scale));
     const __m512 y = _mm512_mul_ps(_mm512_div_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(d, sum)), s), rs);
     _mm_storeu_ps(out, _mm512_castps512_ps128(y));
@@ -63,10 +86,11 @@ void gemm(const TileSet& tiles, const TernaryMatrix& w, int64_t row_begin, int64
             const int8_t* a = acts + static_cast<size_t>(t) * act_stride;
             for (int64_t r = rb; r < rb_end; r += kGemmRows) {
                 const int nr = static_cast<int>(rb_end - r < kGemmRows ? rb_end - r : kGemmRows);
-                tiles.gemm[nr - 1][nt - 1]({w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, a, act_stride},
-                                           dots);
+                tiles.gemm[nr - 1][nt - 1](
+                    {w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, a, act_stride}, dots);
                 if (nr == 4 && nt == 4) {
-                    full_tile_epilogue(dots, scales + t, w.row_scale + r, out + static_cast<size_t>(t) * out_stride + r, out_stride);
+                    full_tile_epilogue(dots, scales + t, w.row_scale + r, out + static_cast<size_t>(t) * out_stride + r,
+                                       out_stride);
                     continue;
                 }
                 for (int j = 0; j < nt; ++j) {
@@ -93,6 +117,8 @@ void ternary_matmul(const TernaryMatrix& w, int64_t row_begin, int64_t row_end, 
     const TileSet& tiles = w.layout == WeightLayout::bits2 ? bits2_tiles() : base3_tiles();
     if (n_tokens == 1) {
         gemv(tiles, w, row_begin, row_end, acts, scales[0], out);
+    } else if (n_tokens <= kSmallBatch) {
+        small_batch(tiles, w, row_begin, row_end, acts, act_stride, scales, n_tokens, out, out_stride);
     } else {
         gemm(tiles, w, row_begin, row_end, acts, act_stride, scales, n_tokens, out, out_stride);
     }

@@ -51,7 +51,8 @@ int decode_base3(const uint8_t* row, int64_t cols, int64_t c, uint8_t* codes) {
     for (int qd = 0; qd < 4; ++qd) {
         uint8x16_t t = vld1q_u8(w + 16 * qd);
         for (int n = 0; n < 5; ++n) {
-            const uint8x16_t d = vaddq_u8(vandq_u8(vcgeq_u8(t, vdupq_n_u8(86)), one), vandq_u8(vcgeq_u8(t, vdupq_n_u8(171)), one));
+            const uint8x16_t d =
+                vaddq_u8(vandq_u8(vcgeq_u8(t, vdupq_n_u8(86)), one), vandq_u8(vcgeq_u8(t, vdupq_n_u8(171)), one));
             vst1q_u8(codes + 64 * n + 16 * qd, d);
             t = vmulq_u8(t, three);
         }
@@ -133,7 +134,8 @@ void ternary_matmul(const TernaryMatrix& w, int64_t row_begin, int64_t row_end, 
     int32_t dots[kRows * kTokens];
     if (n_tokens == 1) {  // rows one after another: one sequential weight stream
         for (int64_t r = row_begin; r < row_end; ++r) {
-            kTiles.fns[0][0]({w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, acts, act_stride, base3}, dots);
+            kTiles.fns[0][0](
+                {w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, acts, act_stride, base3}, dots);
             out[r] = (static_cast<float>(dots[0] - scales[0].sum) / scales[0].s) * w.row_scale[r];
         }
         return;
@@ -145,12 +147,13 @@ void ternary_matmul(const TernaryMatrix& w, int64_t row_begin, int64_t row_end, 
             const int8_t* a = acts + static_cast<size_t>(t) * act_stride;
             for (int64_t r = rb; r < rb_end; r += kRows) {
                 const int nr = static_cast<int>(rb_end - r < kRows ? rb_end - r : kRows);
-                kTiles.fns[nr - 1][nt - 1]({w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, a, act_stride, base3},
-                                           dots);
+                kTiles.fns[nr - 1][nt - 1](
+                    {w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, a, act_stride, base3}, dots);
                 for (int j = 0; j < nt; ++j) {
                     const ActScale& sc = scales[t + j];
                     float* o = out + static_cast<size_t>(t + j) * out_stride + static_cast<size_t>(r);
-                    for (int i = 0; i < nr; ++i) o[i] = (static_cast<float>(dots[i * nt + j] - sc.sum) / sc.s) * w.row_scale[r + i];
+                    for (int i = 0; i < nr; ++i)
+                        o[i] = (static_cast<float>(dots[i * nt + j] - sc.sum) / sc.s) * w.row_scale[r + i];
                 }
             }
         }

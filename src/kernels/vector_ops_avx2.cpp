@@ -12,7 +12,8 @@ void rms_norm(const float* x, const float* w, int64_t n, float eps, float* y) {
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
         const __m256 v = _mm256_loadu_ps(x + i);
-        const __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v)), hi = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
+        const __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v)),
+                      hi = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
         s0 = _mm256_fmadd_pd(lo, lo, s0);
         s1 = _mm256_fmadd_pd(hi, hi, s1);
     }
@@ -37,7 +38,8 @@ void softmax(float* x, int64_t n) {
     __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
     for (i = 0; i < n; i += 8) {
         const __m256i m = first_lanes8(n - i);
-        const __m256 e = _mm256_and_ps(_mm256_castsi256_ps(m), exp_neg_ps(_mm256_sub_ps(_mm256_maskload_ps(x + i, m), vmax)));
+        const __m256 e =
+            _mm256_and_ps(_mm256_castsi256_ps(m), exp_neg_ps(_mm256_sub_ps(_mm256_maskload_ps(x + i, m), vmax)));
         _mm256_maskstore_ps(x + i, m, e);
         s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
         s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));

@@ -24,7 +24,8 @@ void rms_norm(const float* x, const float* w, int64_t n, float eps, float* y) {
     const __m512 vinv = _mm512_set1_ps(inv);
     for (i = 0; i < n; i += 16) {
         const __mmask16 m = first_lanes16(n - i);
-        const __m512 v = _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), vinv), _mm512_maskz_loadu_ps(m, w + i));
+        const __m512 v =
+            _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), vinv), _mm512_maskz_loadu_ps(m, w + i));
         _mm512_mask_storeu_ps(y + i, m, v);
     }
 }

@@ -20,7 +20,8 @@ TEST_P(Attention, MatchesReference) {
         for (int n_q : {1, 4, 5}) {
             for (int64_t n_pos : {1, 7, 16, 33, 300}) {
                 for (bool f16 : {true, false}) {
-                    const size_t kv_stride = static_cast<size_t>(head_dim) * 5;  // this head's rows inside a 5-head cache
+                    const size_t kv_stride =
+                        static_cast<size_t>(head_dim) * 5;  // this head's rows inside a 5-head cache
                     const size_t n = static_cast<size_t>(n_pos) * kv_stride;
                     const auto q = test::random_floats(rng, static_cast<size_t>(n_q * head_dim));
                     const auto k32 = test::random_floats(rng, n), v32 = test::random_floats(rng, n);
@@ -34,12 +35,15 @@ TEST_P(Attention, MatchesReference) {
                     const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
                     std::vector<float> got(static_cast<size_t>(n_q * head_dim)), want(got.size());
                     std::vector<float> scratch(static_cast<size_t>(n_q * n_pos));
-                    isa().attention(q.data(), n_q, head_dim, k, v, f16, kv_stride, n_pos, scale, got.data(), scratch.data());
-                    ref().attention(q.data(), n_q, head_dim, k, v, f16, kv_stride, n_pos, scale, want.data(), scratch.data());
+                    isa().attention(q.data(), n_q, head_dim, k, v, f16, kv_stride, n_pos, scale, got.data(),
+                                    scratch.data());
+                    ref().attention(q.data(), n_q, head_dim, k, v, f16, kv_stride, n_pos, scale, want.data(),
+                                    scratch.data());
                     for (size_t i = 0; i < got.size(); ++i) {
                         // Outputs are convex combinations of V entries (|v| ~ 1): absolute scale ~1.
                         ASSERT_TRUE(test::near_rel(got[i], want[i], 2e-5f, 1.0f))
-                            << "head_dim=" << head_dim << " n_q=" << n_q << " n_pos=" << n_pos << " f16=" << f16 << " i=" << i;
+                            << "head_dim=" << head_dim << " n_q=" << n_q << " n_pos=" << n_pos << " f16=" << f16
+                            << " i=" << i;
                     }
                 }
             }

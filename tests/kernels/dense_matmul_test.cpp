@@ -98,8 +98,9 @@ Dense make_dense(Rng& rng, DenseType type, int64_t rows, int64_t cols) {
                     const uint8_t* H = blk + 128 + 32 * h;
                     float* y = deq + 256 * b + 128 * h;
                     for (int l = 0; l < 32; ++l) {
-                        const int q[4] = {(L[l] & 0xF) | ((H[l] & 3) << 4), (L[l + 32] & 0xF) | (((H[l] >> 2) & 3) << 4),
-                                          (L[l] >> 4) | (((H[l] >> 4) & 3) << 4), (L[l + 32] >> 4) | (((H[l] >> 6) & 3) << 4)};
+                        const int q[4] = {
+                            (L[l] & 0xF) | ((H[l] & 3) << 4), (L[l + 32] & 0xF) | (((H[l] >> 2) & 3) << 4),
+                            (L[l] >> 4) | (((H[l] >> 4) & 3) << 4), (L[l + 32] >> 4) | (((H[l] >> 6) & 3) << 4)};
                         for (int j = 0; j < 4; ++j) {
                             const int idx = l + 32 * j;
                             y[idx] = dd * sc[(128 * h + idx) / 16] * static_cast<float>(q[j] - 32);
@@ -162,10 +163,11 @@ protected:
                     continue;
                 }
                 double mag = 0.0;
-                for (int64_t k = 0; k < w.cols; ++k) mag += std::fabs(static_cast<double>(w.deq[r * w.cols + k]) * a.deq[t * w.cols + k]);
+                for (int64_t k = 0; k < w.cols; ++k)
+                    mag += std::fabs(static_cast<double>(w.deq[r * w.cols + k]) * a.deq[t * w.cols + k]);
                 ASSERT_TRUE(test::near_rel(got[i], want[i], 1e-5f, static_cast<float>(mag)))
-                    << type_name_of(w.type) << " rows=" << w.rows << " cols=" << w.cols << " tokens=" << n_tokens << " row " << r
-                    << " token " << t;
+                    << type_name_of(w.type) << " rows=" << w.rows << " cols=" << w.cols << " tokens=" << n_tokens
+                    << " row " << r << " token " << t;
             }
         }
     }
@@ -175,7 +177,7 @@ TEST_P(DenseMatmul, AllTypesMatchReference) {
     Rng rng(21);
     for (DenseType type : {DenseType::f32, DenseType::f16, DenseType::bf16, DenseType::q8_0, DenseType::q6_k}) {
         std::vector<int64_t> col_list = {256, 2560};
-        if (type == DenseType::q8_0) col_list.push_back(96);                // odd number of blocks
+        if (type == DenseType::q8_0) col_list.push_back(96);                              // odd number of blocks
         if (type != DenseType::q8_0 && type != DenseType::q6_k) col_list.push_back(100);  // ragged float rows
         for (int64_t cols : col_list) {
             for (int64_t rows : {1, 6, 19}) {

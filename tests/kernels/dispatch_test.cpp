@@ -11,11 +11,12 @@ TEST(Dispatch, TablesMatchTheirIsa) {
         EXPECT_EQ(t != nullptr, isa_supported(isa)) << isa_name(isa);
         if (t == nullptr) continue;
         EXPECT_EQ(t->isa, isa);
-        for (auto fn : {reinterpret_cast<const void*>(t->quantize_acts), reinterpret_cast<const void*>(t->ternary_matmul),
-                        reinterpret_cast<const void*>(t->quantize_q8_0), reinterpret_cast<const void*>(t->quantize_q8_k),
-                        reinterpret_cast<const void*>(t->dense_matmul), reinterpret_cast<const void*>(t->rms_norm),
-                        reinterpret_cast<const void*>(t->softmax), reinterpret_cast<const void*>(t->rope_neox),
-                        reinterpret_cast<const void*>(t->attention)}) {
+        for (auto fn :
+             {reinterpret_cast<const void*>(t->quantize_acts), reinterpret_cast<const void*>(t->ternary_matmul),
+              reinterpret_cast<const void*>(t->quantize_q8_0), reinterpret_cast<const void*>(t->quantize_q8_k),
+              reinterpret_cast<const void*>(t->dense_matmul), reinterpret_cast<const void*>(t->rms_norm),
+              reinterpret_cast<const void*>(t->softmax), reinterpret_cast<const void*>(t->rope_neox),
+              reinterpret_cast<const void*>(t->attention)}) {
             EXPECT_NE(fn, nullptr) << isa_name(isa);
         }
     }

@@ -35,7 +35,7 @@ private:
 
 inline std::string isa_param_name(const ::testing::TestParamInfo<Isa>& info) { return isa_name(info.param); }
 
-#define BITNET_INSTANTIATE_ISA_TEST(suite)                                                                  \
+#define BITNET_INSTANTIATE_ISA_TEST(suite)                                                     \
     INSTANTIATE_TEST_SUITE_P(Isa, suite, ::testing::Values(Isa::avx2, Isa::avx512, Isa::neon), \
                              ::bitnet::test::isa_param_name)
 

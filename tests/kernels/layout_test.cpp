@@ -19,7 +19,8 @@ TEST(Layout, PackedCodesReadBack) {
                 ASSERT_EQ(layout_get_code(layout, row.data(), i), values[static_cast<size_t>(i)] + 1)
                     << layout_name(layout) << " k=" << k << " i=" << i;
             }
-            for (int64_t i = k; i < layout_padded_k(layout, k); ++i) ASSERT_EQ(layout_get_code(layout, row.data(), i), 1);
+            for (int64_t i = k; i < layout_padded_k(layout, k); ++i)
+                ASSERT_EQ(layout_get_code(layout, row.data(), i), 1);
         }
     }
 }

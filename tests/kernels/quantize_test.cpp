@@ -23,16 +23,19 @@ protected:
         ref().quantize_acts(x.data(), k, layout, qb.data(), &sb);
         ASSERT_EQ(test::bits_of(sa.s), test::bits_of(sb.s)) << layout_name(layout) << " k=" << k;
         ASSERT_EQ(sa.sum, sb.sum) << layout_name(layout) << " k=" << k;
-        for (size_t i = 0; i < qa.size(); ++i) ASSERT_EQ(qa[i], qb[i]) << layout_name(layout) << " k=" << k << " i=" << i;
+        for (size_t i = 0; i < qa.size(); ++i)
+            ASSERT_EQ(qa[i], qb[i]) << layout_name(layout) << " k=" << k << " i=" << i;
     }
 };
 
 TEST_P(QuantizeActs, RandomRows) {
     Rng rng(7);
     for (WeightLayout layout : {WeightLayout::bits2, WeightLayout::base3}) {
-        for (int64_t k : {128, 256, 384, 640, 2560, 6912}) check(test::random_floats(rng, static_cast<size_t>(k), 3.0f), layout);
+        for (int64_t k : {128, 256, 384, 640, 2560, 6912})
+            check(test::random_floats(rng, static_cast<size_t>(k), 3.0f), layout);
     }
-    for (int64_t k : {1, 5, 17, 33, 319, 321, 1000}) check(test::random_floats(rng, static_cast<size_t>(k)), WeightLayout::base3);
+    for (int64_t k : {1, 5, 17, 33, 319, 321, 1000})
+        check(test::random_floats(rng, static_cast<size_t>(k)), WeightLayout::base3);
 }
 
 TEST_P(QuantizeActs, RoundsHalfToEven) {
@@ -86,7 +89,7 @@ TEST_P(QuantizeActs, Q8_KMatchesReference) {
     for (int64_t k : {256, 2560, 6912}) {
         auto x = test::random_floats(rng, static_cast<size_t>(k), 5.0f);
         if (k == 2560) {
-            std::fill(x.begin(), x.begin() + 256, 0.0f);  // zero block
+            std::fill(x.begin(), x.begin() + 256, 0.0f);                               // zero block
             for (int i = 256; i < 512; ++i) x[i] = static_cast<float>(i % 11) - 5.5f;  // RNE ties with max = -127
             x[300] = -127.0f;
             x[301] = 127.0f;  // same magnitude later: the first one wins

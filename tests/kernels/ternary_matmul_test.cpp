@@ -52,13 +52,15 @@ struct Acts {
     std::vector<ActScale> scales;
 };
 
-Acts quantize(const KernelTable& table, WeightLayout layout, const std::vector<float>& x, int64_t cols, int64_t n_tokens) {
+Acts quantize(const KernelTable& table, WeightLayout layout, const std::vector<float>& x, int64_t cols,
+              int64_t n_tokens) {
     Acts a;
     a.stride = static_cast<size_t>(layout_padded_k(layout, cols)) + 32;  // strided on purpose
     a.q.assign(a.stride * static_cast<size_t>(n_tokens), 0);
     a.scales.resize(static_cast<size_t>(n_tokens));
     for (int64_t t = 0; t < n_tokens; ++t) {
-        table.quantize_acts(x.data() + t * cols, cols, layout, a.q.data() + static_cast<size_t>(t) * a.stride, &a.scales[t]);
+        table.quantize_acts(x.data() + t * cols, cols, layout, a.q.data() + static_cast<size_t>(t) * a.stride,
+                            &a.scales[t]);
     }
     return a;
 }
@@ -75,9 +77,9 @@ protected:
         ref().ternary_matmul(m, rb, re, a.q.data(), a.stride, a.scales.data(), n_tokens, want.data(), out_stride);
         for (size_t i = 0; i < got.size(); ++i) {
             ASSERT_EQ(test::bits_of(got[i]), test::bits_of(want[i]))
-                << layout_name(w.layout) << " rows=" << w.rows << " cols=" << w.cols << " tokens=" << n_tokens << " range=["
-                << rb << "," << re << ") token " << i / out_stride << " row " << i % out_stride << ": " << got[i] << " vs "
-                << want[i];
+                << layout_name(w.layout) << " rows=" << w.rows << " cols=" << w.cols << " tokens=" << n_tokens
+                << " range=[" << rb << "," << re << ") token " << i / out_stride << " row " << i % out_stride << ": "
+                << got[i] << " vs " << want[i];
         }
     }
 };
@@ -141,9 +143,10 @@ TEST_P(TernaryMatmul, ExtremeActivations) {
         std::vector<float> x(static_cast<size_t>(cols * n_tokens));
         for (int64_t i = 0; i < cols; ++i) x[i] = rng.below(2) ? 1.0f : -1.0f;  // all +-127
         for (int64_t i = 0; i < cols; ++i) x[cols + i] = static_cast<float>(rng.normal()) * 0.01f;
-        x[cols + 77] = -1e6f;                                                 // one huge outlier
-        for (int64_t i = 0; i < cols; ++i) x[2 * cols + i] = 0.0f;            // all zeros
-        for (int64_t i = 0; i < cols; ++i) x[3 * cols + i] = static_cast<float>(rng.normal()) * 1e-7f;  // under the floor
+        x[cols + 77] = -1e6f;                                       // one huge outlier
+        for (int64_t i = 0; i < cols; ++i) x[2 * cols + i] = 0.0f;  // all zeros
+        for (int64_t i = 0; i < cols; ++i)
+            x[3 * cols + i] = static_cast<float>(rng.normal()) * 1e-7f;  // under the floor
         const Acts a = quantize(isa(), layout, x, cols, n_tokens);
         check(w, a, n_tokens, 0, 33);
         check(w, a, 1, 0, 33);

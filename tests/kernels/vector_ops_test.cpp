@@ -21,7 +21,8 @@ TEST_P(VectorOps, RmsNorm) {
         std::vector<float> got(x.size()), want(x.size());
         isa().rms_norm(x.data(), w.data(), n, 1e-6f, got.data());
         ref().rms_norm(x.data(), w.data(), n, 1e-6f, want.data());
-        for (size_t i = 0; i < x.size(); ++i) ASSERT_TRUE(test::near_rel(got[i], want[i], 2e-7f, 0.0f)) << "n=" << n << " i=" << i;
+        for (size_t i = 0; i < x.size(); ++i)
+            ASSERT_TRUE(test::near_rel(got[i], want[i], 2e-7f, 0.0f)) << "n=" << n << " i=" << i;
         std::vector<float> inplace = x;  // y may alias x
         isa().rms_norm(inplace.data(), w.data(), n, 1e-6f, inplace.data());
         for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(inplace[i], got[i]);
@@ -67,7 +68,8 @@ TEST_P(VectorOps, RopeNeox) {
         isa().rope_neox(got.data(), n_heads, head_dim, c.data(), s.data());
         ref().rope_neox(want.data(), n_heads, head_dim, c.data(), s.data());
         for (size_t i = 0; i < x.size(); ++i) {
-            const float mag = std::fabs(x[i]) + std::fabs(x[i % head_dim < static_cast<size_t>(half) ? i + half : i - half]);
+            const float mag =
+                std::fabs(x[i]) + std::fabs(x[i % head_dim < static_cast<size_t>(half) ? i + half : i - half]);
             ASSERT_TRUE(test::near_rel(got[i], want[i], 2e-7f, mag)) << "head_dim=" << head_dim << " i=" << i;
         }
     }
