@@ -7,6 +7,7 @@
 #include "kernels/scalar_ops.hpp"
 #include "kernels/variants.hpp"
 
+
 namespace bitnet::avx2 {
 
 namespace {
@@ -36,6 +37,7 @@ void scores(const float* q, int n_q, int head_dim, const void* k, bool f16, size
     alignas(32) float kbuf[8 * kMaxHeadDim];
     for (int64_t p0 = 0; p0 < n_pos; p0 += 8) {
         const int np = static_cast<int>(n_pos - p0 < 8 ? n_pos - p0 : 8);
+        BITNET_UNROLL
         for (int i = 0; i < 8; ++i) {
             float* dst = kbuf + i * head_dim;
             if (i < np) {
@@ -47,10 +49,12 @@ void scores(const float* q, int n_q, int head_dim, const void* k, bool f16, size
         }
         for (int g = 0; g < n_q; ++g) {
             __m256 acc[8];
+            BITNET_UNROLL
             for (auto& a : acc) a = _mm256_setzero_ps();
             const float* qg = q + g * head_dim;
             for (int c = 0; c < nv; ++c) {
                 const __m256 qv = _mm256_loadu_ps(qg + 8 * c);
+                BITNET_UNROLL
                 for (int i = 0; i < 8; ++i)
                     acc[i] = _mm256_fmadd_ps(qv, _mm256_load_ps(kbuf + i * head_dim + 8 * c), acc[i]);
             }
@@ -64,20 +68,26 @@ template <int NV>
 void weighted_values(const float* s, int n_q, int head_dim, int d0, const void* v, bool f16, size_t kv_stride,
                      int64_t n_pos, float* out) {
     __m256 acc[kMaxGroup][NV];
+    BITNET_UNROLL
     for (auto& row : acc) {
+        BITNET_UNROLL
         for (auto& a : row) a = _mm256_setzero_ps();
     }
     for (int64_t p = 0; p < n_pos; ++p) {
         __m256 vv[NV];
+        BITNET_UNROLL
         for (int j = 0; j < NV; ++j)
             vv[j] = load_kv(v, f16, static_cast<size_t>(p) * kv_stride + static_cast<size_t>(d0 + 8 * j));
+        BITNET_UNROLL
         for (int g = 0; g < kMaxGroup; ++g) {
             if (g >= n_q) break;
             const __m256 wgt = _mm256_set1_ps(s[g * n_pos + p]);
+            BITNET_UNROLL
             for (int j = 0; j < NV; ++j) acc[g][j] = _mm256_fmadd_ps(wgt, vv[j], acc[g][j]);
         }
     }
     for (int g = 0; g < n_q; ++g) {
+        BITNET_UNROLL
         for (int j = 0; j < NV; ++j) _mm256_storeu_ps(out + g * head_dim + d0 + 8 * j, acc[g][j]);
     }
 }

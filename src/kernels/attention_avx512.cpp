@@ -12,6 +12,7 @@
 #include "kernels/variants.hpp"
 #include "kernels/x86_intrin.hpp"
 
+
 namespace bitnet::avx512 {
 
 namespace {
@@ -34,6 +35,7 @@ void scores(const float* q, int n_q, int head_dim, const void* k, bool f16, size
     const __m512 vscale = _mm512_set1_ps(scale);
     for (int64_t p0 = 0; p0 < n_pos; p0 += 16) {
         const int np = static_cast<int>(n_pos - p0 < 16 ? n_pos - p0 : 16);
+        BITNET_UNROLL
         for (int i = 0; i < 16; ++i) {
             float* dst = kbuf + i * head_dim;
             if (i < np) {
@@ -45,10 +47,12 @@ void scores(const float* q, int n_q, int head_dim, const void* k, bool f16, size
         }
         for (int g = 0; g < n_q; ++g) {
             __m512 acc[16];
+            BITNET_UNROLL
             for (auto& a : acc) a = _mm512_setzero_ps();
             const float* qg = q + g * head_dim;
             for (int c = 0; c < nv; ++c) {
                 const __m512 qv = _mm512_loadu_ps(qg + 16 * c);
+                BITNET_UNROLL
                 for (int i = 0; i < 16; ++i)
                     acc[i] = _mm512_fmadd_ps(qv, _mm512_load_ps(kbuf + i * head_dim + 16 * c), acc[i]);
             }
@@ -62,20 +66,26 @@ template <int NV>
 void weighted_values(const float* s, int n_q, int head_dim, int d0, const void* v, bool f16, size_t kv_stride,
                      int64_t n_pos, float* out) {
     __m512 acc[kMaxGroup][NV];
+    BITNET_UNROLL
     for (auto& row : acc) {
+        BITNET_UNROLL
         for (auto& a : row) a = _mm512_setzero_ps();
     }
     for (int64_t p = 0; p < n_pos; ++p) {
         __m512 vv[NV];
+        BITNET_UNROLL
         for (int j = 0; j < NV; ++j)
             vv[j] = load_kv(v, f16, static_cast<size_t>(p) * kv_stride + static_cast<size_t>(d0 + 16 * j));
+        BITNET_UNROLL
         for (int g = 0; g < kMaxGroup; ++g) {
             if (g >= n_q) break;
             const __m512 w = _mm512_set1_ps(s[g * n_pos + p]);
+            BITNET_UNROLL
             for (int j = 0; j < NV; ++j) acc[g][j] = _mm512_fmadd_ps(w, vv[j], acc[g][j]);
         }
     }
     for (int g = 0; g < n_q; ++g) {
+        BITNET_UNROLL
         for (int j = 0; j < NV; ++j) _mm512_storeu_ps(out + g * head_dim + d0 + 16 * j, acc[g][j]);
     }
 }

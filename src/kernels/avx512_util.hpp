@@ -119,10 +119,14 @@ static inline void reduce_tile(const __m512i (&acc)[R][T], int32_t* dots) {
         return;
     }
     __m512i flat[R * T + 3];
+    BITNET_UNROLL
     for (int r = 0; r < R; ++r) {
+        BITNET_UNROLL
         for (int t = 0; t < T; ++t) flat[r * T + t] = acc[r][t];
     }
+    BITNET_UNROLL
     for (int i = R * T; i < R * T + 3; ++i) flat[i] = _mm512_setzero_si512();
+    BITNET_UNROLL
     for (int i = 0; i < R * T; i += 4) {
         alignas(16) int32_t s[4];
         _mm_store_si128(reinterpret_cast<__m128i*>(s), hsum4_epi32(flat[i], flat[i + 1], flat[i + 2], flat[i + 3]));

@@ -6,6 +6,7 @@
 #include "kernels/dense_avx512.hpp"
 #include "kernels/x86_intrin.hpp"
 
+
 namespace bitnet::avx512 {
 
 namespace {
@@ -22,34 +23,32 @@ BITNET_ALWAYS_INLINE __m512 load_weights(const uint8_t* row, int64_t k, __mmask1
     }
 }
 
+// One loop with masked loads for every step (free on AVX-512) instead of a separate tail step: a
+// second code path over the accumulators after the loop makes GCC keep them in memory.
 template <DenseType Ty, int R, int T>
-struct FloatTile {
+void float_tile(const DenseTileArgs& args, float* dots) {
     __m512 acc[R][T];
-
-    template <bool Masked>
-    BITNET_ALWAYS_INLINE void step(const DenseTileArgs& args, int64_t k, __mmask16 m) {
+    BITNET_UNROLL
+    for (int r = 0; r < R; ++r) {
+        BITNET_UNROLL
+        for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+    }
+    for (int64_t k = 0; k < args.cols; k += 16) {
+        const __mmask16 m = first_lanes16(args.cols - k);
         __m512 w[R];
-        for (int r = 0; r < R; ++r)
-            w[r] = load_weights<Ty>(args.w + r * args.w_stride, k, Masked ? m : __mmask16(0xffff));
+        BITNET_UNROLL
+        for (int r = 0; r < R; ++r) w[r] = load_weights<Ty>(args.w + r * args.w_stride, k, m);
+        BITNET_UNROLL
         for (int t = 0; t < T; ++t) {
-            const float* x = reinterpret_cast<const float*>(args.a + t * args.a_stride) + k;
-            const __m512 xv = Masked ? _mm512_maskz_loadu_ps(m, x) : _mm512_loadu_ps(x);
+            const __m512 xv = _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(args.a + t * args.a_stride) + k);
+            BITNET_UNROLL
             for (int r = 0; r < R; ++r) acc[r][t] = _mm512_fmadd_ps(w[r], xv, acc[r][t]);
         }
     }
-};
-
-template <DenseType Ty, int R, int T>
-void float_tile(const DenseTileArgs& args, float* dots) {
-    FloatTile<Ty, R, T> tl;
+    BITNET_UNROLL
     for (int r = 0; r < R; ++r) {
-        for (int t = 0; t < T; ++t) tl.acc[r][t] = _mm512_setzero_ps();
-    }
-    int64_t k = 0;
-    for (; k + 16 <= args.cols; k += 16) tl.template step<false>(args, k, 0);
-    if (k < args.cols) tl.template step<true>(args, k, first_lanes16(args.cols - k));
-    for (int r = 0; r < R; ++r) {
-        for (int t = 0; t < T; ++t) dots[r * T + t] = _mm512_reduce_add_ps(tl.acc[r][t]);
+        BITNET_UNROLL
+        for (int t = 0; t < T; ++t) dots[r * T + t] = _mm512_reduce_add_ps(acc[r][t]);
     }
 }
 

@@ -12,6 +12,7 @@
 #include "kernels/avx2_util.hpp"
 #include "kernels/variants.hpp"
 
+
 namespace bitnet::avx2 {
 
 namespace {
@@ -66,19 +67,26 @@ float load1(const uint8_t* row, int64_t k) {
 template <DenseType Ty, int R, int T>
 void float_tile(const Args& args, float* dots) {
     __m256 acc[R][T];
+    BITNET_UNROLL
     for (int r = 0; r < R; ++r) {
+        BITNET_UNROLL
         for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
     }
     int64_t k = 0;
     for (; k + 8 <= args.cols; k += 8) {
         __m256 w[R];
+        BITNET_UNROLL
         for (int r = 0; r < R; ++r) w[r] = load8<Ty>(args.w + r * args.w_stride, k);
+        BITNET_UNROLL
         for (int t = 0; t < T; ++t) {
             const __m256 x = _mm256_loadu_ps(reinterpret_cast<const float*>(args.a + t * args.a_stride) + k);
+            BITNET_UNROLL
             for (int r = 0; r < R; ++r) acc[r][t] = _mm256_fmadd_ps(w[r], x, acc[r][t]);
         }
     }
+    BITNET_UNROLL
     for (int r = 0; r < R; ++r) {
+        BITNET_UNROLL
         for (int t = 0; t < T; ++t) {
             float s = hsum_ps(acc[r][t]);
             const float* x = reinterpret_cast<const float*>(args.a + t * args.a_stride);
@@ -108,30 +116,37 @@ void float_gemv(const Args& args, float* dots) {
 template <int R, int T>
 void q8_0_tile(const Args& args, float* dots) {
     __m256 acc[R][T];
+    BITNET_UNROLL
     for (int r = 0; r < R; ++r) {
+        BITNET_UNROLL
         for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
     }
     const __m256i ones = _mm256_set1_epi16(1);
     for (int64_t b = 0; b < args.cols / 32; ++b) {
         __m256i wabs[R], wv[R];
         float dw[R];
+        BITNET_UNROLL
         for (int r = 0; r < R; ++r) {
             const uint8_t* blk = args.w + r * args.w_stride + 34 * b;
             wv[r] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2));
             wabs[r] = _mm256_abs_epi8(wv[r]);
             dw[r] = _cvtsh_ss(load_u16(blk));
         }
+        BITNET_UNROLL
         for (int t = 0; t < T; ++t) {
             const auto& ab = reinterpret_cast<const BlockQ8_0*>(args.a + t * args.a_stride)[b];
             const __m256i av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ab.qs));
             const float da = _cvtsh_ss(ab.d);
+            BITNET_UNROLL
             for (int r = 0; r < R; ++r) {
                 const __m256i dot = _mm256_madd_epi16(_mm256_maddubs_epi16(wabs[r], _mm256_sign_epi8(av, wv[r])), ones);
                 acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_set1_ps(dw[r] * da), acc[r][t]);
             }
         }
     }
+    BITNET_UNROLL
     for (int r = 0; r < R; ++r) {
+        BITNET_UNROLL
         for (int t = 0; t < T; ++t) dots[r * T + t] = hsum_ps(acc[r][t]);
     }
 }
@@ -148,6 +163,7 @@ struct Q6Block {
 
 BITNET_ALWAYS_INLINE void decode_q6(const uint8_t* blk, Q6Block& o) {
     const __m256i low4 = _mm256_set1_epi8(0x0f), bits54 = _mm256_set1_epi8(0x30);
+    BITNET_UNROLL
     for (int h = 0; h < 2; ++h) {
         const __m256i l0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 64 * h));
         const __m256i l1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 64 * h + 32));
@@ -165,6 +181,7 @@ BITNET_ALWAYS_INLINE void decode_q6(const uint8_t* blk, Q6Block& o) {
     o.sc16 = _mm256_cvtepi8_epi16(sc8);
     // Each scale byte into both bytes of every 16-bit lane, then an arithmetic shift sign-extends.
     const __m256i both = _mm256_broadcastsi128_si256(sc8);
+    BITNET_UNROLL
     for (int i = 0; i < 8; ++i) {
         const __m256i idx =
             _mm256_setr_m128i(_mm_set1_epi8(static_cast<char>(2 * i)), _mm_set1_epi8(static_cast<char>(2 * i + 1)));
@@ -176,19 +193,25 @@ BITNET_ALWAYS_INLINE void decode_q6(const uint8_t* blk, Q6Block& o) {
 template <int R, int T>
 void q6_k_tile(const Args& args, float* dots) {
     __m256 acc[R][T];
+    BITNET_UNROLL
     for (int r = 0; r < R; ++r) {
+        BITNET_UNROLL
         for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
     }
     for (int64_t b = 0; b < args.cols / 256; ++b) {
         Q6Block rows[R];
+        BITNET_UNROLL
         for (int r = 0; r < R; ++r) decode_q6(args.w + r * args.w_stride + 210 * b, rows[r]);
+        BITNET_UNROLL
         for (int t = 0; t < T; ++t) {
             const auto& ab = reinterpret_cast<const BlockQ8_K*>(args.a + t * args.a_stride)[b];
             const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ab.bsums));
+            BITNET_UNROLL
             for (int r = 0; r < R; ++r) {
                 const Q6Block& w = rows[r];
                 __m256i s = _mm256_slli_epi32(_mm256_madd_epi16(w.sc16, bsums), 5);  // 32 * sum_j sc_j * bsum_j
                 s = _mm256_sub_epi32(_mm256_setzero_si256(), s);
+                BITNET_UNROLL
                 for (int i = 0; i < 8; ++i) {
                     const __m256i av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ab.qs + 32 * i));
                     s = _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_maddubs_epi16(w.q[i], av), w.sc[i]));
@@ -197,7 +220,9 @@ void q6_k_tile(const Args& args, float* dots) {
             }
         }
     }
+    BITNET_UNROLL
     for (int r = 0; r < R; ++r) {
+        BITNET_UNROLL
         for (int t = 0; t < T; ++t) dots[r * T + t] = hsum_ps(acc[r][t]);
     }
 }

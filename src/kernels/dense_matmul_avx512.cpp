@@ -2,6 +2,8 @@
 // tiles; the per-type tiles live in dense_float_avx512.cpp and dense_quant_avx512.cpp.
 #include "kernels/dense_avx512.hpp"
 #include "kernels/variants.hpp"
+#include "kernels/x86_intrin.hpp"
+
 
 namespace bitnet::avx512 {
 

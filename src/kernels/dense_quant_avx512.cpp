@@ -15,6 +15,7 @@
 #include "kernels/dense_avx512.hpp"
 #include "kernels/x86_intrin.hpp"
 
+
 namespace bitnet::avx512 {
 
 namespace {
@@ -51,11 +52,13 @@ struct Q8_0Tile {
         const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80));
         __m512i wx[R];
         __m512 dw[R];
+        BITNET_UNROLL
         for (int r = 0; r < R; ++r) {
             const uint8_t* blk = args.w + r * args.w_stride + 34 * b;
             wx[r] = _mm512_xor_si512(load_pair<Single>(blk + 2, blk + 36), bias);
             dw[r] = pair_scales(load_u16(blk), Single ? 0 : load_u16(blk + 34));
         }
+        BITNET_UNROLL
         for (int t = 0; t < T; ++t) {
             const auto* ab = reinterpret_cast<const BlockQ8_0*>(args.a + t * args.a_stride) + b;
             const __m512i av = load_pair<Single>(reinterpret_cast<const uint8_t*>(ab[0].qs),
@@ -63,6 +66,7 @@ struct Q8_0Tile {
             const __m512i neg =
                 _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, av));
             const __m512 da = pair_scales(ab[0].d, Single ? 0 : ab[1].d);
+            BITNET_UNROLL
             for (int r = 0; r < R; ++r) {
                 const __m512i dot = _mm512_dpbusd_epi32(neg, wx[r], av);
                 acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(dw[r], da), acc[r][t]);
@@ -74,14 +78,18 @@ struct Q8_0Tile {
 template <int R, int T>
 void q8_0_tile(const DenseTileArgs& args, float* dots) {
     Q8_0Tile<R, T> tl;
+    BITNET_UNROLL
     for (int r = 0; r < R; ++r) {
+        BITNET_UNROLL
         for (int t = 0; t < T; ++t) tl.acc[r][t] = _mm512_setzero_ps();
     }
     const int64_t n_blocks = args.cols / 32;
     int64_t b = 0;
     for (; b + 2 <= n_blocks; b += 2) tl.template pair<false>(args, b);
     if (b < n_blocks) tl.template pair<true>(args, b);
+    BITNET_UNROLL
     for (int r = 0; r < R; ++r) {
+        BITNET_UNROLL
         for (int t = 0; t < T; ++t) dots[r * T + t] = _mm512_reduce_add_ps(tl.acc[r][t]);
     }
 }
@@ -94,7 +102,9 @@ struct Q6Patterns {
 };
 constexpr Q6Patterns make_q6_patterns() {
     Q6Patterns p{};
+    BITNET_UNROLL
     for (int lane = 0; lane < 4; ++lane) {
+        BITNET_UNROLL
         for (int j = 0; j < 8; ++j) {
             p.p01[8 * lane + j] = static_cast<uint16_t>(j < 4 ? lane : 4 + lane);
             p.p23[8 * lane + j] = static_cast<uint16_t>(j < 4 ? 8 + lane : 12 + lane);
@@ -115,6 +125,7 @@ BITNET_ALWAYS_INLINE void decode_q6(const uint8_t* blk, Q6Row& row) {
     const __m512i low4 = _mm512_set1_epi8(0x0f), bits54 = _mm512_set1_epi8(0x30);
     const __m512i shl = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
     const __m512i shr = _mm512_inserti64x4(_mm512_set1_epi16(0), _mm256_set1_epi16(2), 1);
+    BITNET_UNROLL
     for (int h = 0; h < 2; ++h) {
         const __m512i l = _mm512_loadu_si512(blk + 64 * h);
         const __m512i hb =
@@ -135,22 +146,29 @@ BITNET_ALWAYS_INLINE void decode_q6(const uint8_t* blk, Q6Row& row) {
 template <int R, int T>
 void q6_k_tile(const DenseTileArgs& args, float* dots) {
     __m512 acc[R][T];
+    BITNET_UNROLL
     for (int r = 0; r < R; ++r) {
+        BITNET_UNROLL
         for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
     }
     const int64_t n_blocks = args.cols / 256;
     for (int64_t b = 0; b < n_blocks; ++b) {
         Q6Row rows[R];
+        BITNET_UNROLL
         for (int r = 0; r < R; ++r) decode_q6(args.w + r * args.w_stride + 210 * b, rows[r]);
+        BITNET_UNROLL
         for (int t = 0; t < T; ++t) {
             const BlockQ8_K& ab = reinterpret_cast<const BlockQ8_K*>(args.a + t * args.a_stride)[b];
             __m512i av[4];
+            BITNET_UNROLL
             for (int i = 0; i < 4; ++i) av[i] = _mm512_loadu_si512(ab.qs + 64 * i);
             const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ab.bsums));
+            BITNET_UNROLL
             for (int r = 0; r < R; ++r) {
                 const Q6Row& w = rows[r];
                 const __m512i zero = _mm512_setzero_si512();
                 __m512i d[4];
+                BITNET_UNROLL
                 for (int i = 0; i < 4; ++i) d[i] = _mm512_dpbusd_epi32(zero, w.q[i], av[i]);
                 __m512i s = _mm512_dpwssd_epi32(zero, _mm512_packs_epi32(d[0], d[1]), w.s01);
                 s = _mm512_dpwssd_epi32(s, _mm512_packs_epi32(d[2], d[3]), w.s23);
@@ -160,7 +178,9 @@ void q6_k_tile(const DenseTileArgs& args, float* dots) {
             }
         }
     }
+    BITNET_UNROLL
     for (int r = 0; r < R; ++r) {
+        BITNET_UNROLL
         for (int t = 0; t < T; ++t) dots[r * T + t] = _mm512_reduce_add_ps(acc[r][t]);
     }
 }

@@ -6,6 +6,8 @@
 #include <cstdint>
 
 #define BITNET_ALWAYS_INLINE inline __attribute__((always_inline))
+// Unroll the small loops over register-tile arrays so GCC keeps them in registers.
+#define BITNET_UNROLL _Pragma("GCC unroll 32")
 
 namespace bitnet::neon {
 

@@ -4,6 +4,7 @@
 #include "kernels/avx2_util.hpp"
 #include "kernels/variants.hpp"
 
+
 namespace bitnet::avx2 {
 
 namespace {
@@ -59,7 +60,9 @@ void quantize_acts(const float* x, int64_t k, WeightLayout layout, int8_t* q, Ac
     if (layout == WeightLayout::bits2) {
         // x[256c + 128h + 32g + p] -> q[256c + 64g + 32h + p] (see layout.hpp).
         for (; i + 256 <= k; i += 256) {
+            BITNET_UNROLL
             for (int h = 0; h < 2; ++h) {
+                BITNET_UNROLL
                 for (int g = 0; g < 4; ++g) quantize32(x + i + 128 * h + 32 * g, 32, vs, q + i + 64 * g + 32 * h, sum);
             }
         }
@@ -75,6 +78,7 @@ void quantize_q8_0(const float* x, int64_t k, BlockQ8_0* out) {
     for (int64_t b = 0; b < k / 32; ++b) {
         const float* xb = x + 32 * b;
         __m256 m = _mm256_setzero_ps();
+        BITNET_UNROLL
         for (int j = 0; j < 4; ++j) m = _mm256_max_ps(m, abs_ps(_mm256_loadu_ps(xb + 8 * j)));
         const float amax = hmax_ps(m);
         const float d = amax / 127.0f;
@@ -84,6 +88,7 @@ void quantize_q8_0(const float* x, int64_t k, BlockQ8_0* out) {
         // dropped fraction (exact in float) is at least one half.
         const __m256 vid = _mm256_set1_ps(id);
         __m256i v[4];
+        BITNET_UNROLL
         for (int j = 0; j < 4; ++j) {
             const __m256 p = _mm256_mul_ps(_mm256_loadu_ps(xb + 8 * j), vid);
             const __m256 t = _mm256_round_ps(p, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
@@ -116,8 +121,10 @@ void quantize_q8_k(const float* x, int64_t k, BlockQ8_K* out) {
         }
         const float iscale = -127.0f / max;
         const __m256 vs = _mm256_set1_ps(iscale);
+        BITNET_UNROLL
         for (int j = 0; j < 8; ++j) {
             __m256i v[4];
+            BITNET_UNROLL
             for (int u = 0; u < 4; ++u) {
                 v[u] = _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xb + 32 * j + 8 * u), vs)),
                                         _mm256_set1_epi32(127));

@@ -7,6 +7,7 @@
 #include "kernels/avx512_util.hpp"
 #include "kernels/variants.hpp"
 
+
 namespace bitnet::avx512 {
 
 namespace {
@@ -47,7 +48,9 @@ void quantize_acts(const float* x, int64_t k, WeightLayout layout, int8_t* q, Ac
         // Full 256-weight chunks are stored permuted: x[256c + 128h + 32g + p] goes to
         // q[256c + 64g + 32h + p], so that bit plane g of a weight chunk meets 64 contiguous bytes.
         for (; i + 256 <= k; i += 256) {
+            BITNET_UNROLL
             for (int h = 0; h < 2; ++h) {
+                BITNET_UNROLL
                 for (int g = 0; g < 4; ++g) {
                     const float* src = x + i + 128 * h + 32 * g;
                     int8_t* dst = q + i + 64 * g + 32 * h;
@@ -76,6 +79,7 @@ void quantize_q8_0(const float* x, int64_t k, BlockQ8_0* out) {
         // dropped fraction (exact in float) is at least one half.
         const __m512 vid = _mm512_set1_ps(id);
         int8_t* qs = out[b].qs;
+        BITNET_UNROLL
         for (int h = 0; h < 2; ++h) {
             const __m512 v = _mm512_mul_ps(h == 0 ? x0 : x1, vid);
             const __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
@@ -110,6 +114,7 @@ void quantize_q8_k(const float* x, int64_t k, BlockQ8_K* out) {
         }
         const float iscale = -127.0f / max;
         const __m512 vs = _mm512_set1_ps(iscale);
+        BITNET_UNROLL
         for (int j = 0; j < 16; ++j) {
             const __m512i v = _mm512_min_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(xb + 16 * j), vs)),
                                                _mm512_set1_epi32(127));

@@ -7,6 +7,7 @@
 
 #include "kernels/ternary_avx2.hpp"
 
+
 namespace bitnet::avx2 {
 
 namespace {
@@ -15,6 +16,7 @@ BITNET_ALWAYS_INLINE void decode32(__m256i x, __m256i* d) {
     const __m256i three = _mm256_set1_epi16(3);
     __m256i e = _mm256_slli_epi16(x, 8);
     __m256i o = _mm256_and_si256(x, _mm256_set1_epi16(static_cast<short>(0xff00)));
+    BITNET_UNROLL
     for (int n = 0; n < 5; ++n) {
         const __m256i de = _mm256_mulhi_epu16(e, three), dodd = _mm256_mulhi_epu16(o, three);
         d[n] = _mm256_or_si256(de, _mm256_slli_epi16(dodd, 8));
@@ -31,6 +33,7 @@ BITNET_ALWAYS_INLINE __m256i chunk_dot(const uint8_t* w, const int8_t* a) {
     decode32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w)), lo);
     decode32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 32)), hi);
     __m256i s = _mm256_setzero_si256();
+    BITNET_UNROLL
     for (int n = 0; n < 5; ++n) {
         const __m256i a0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 64 * n));
         const __m256i a1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 64 * n + 32));
@@ -56,6 +59,7 @@ void gemv(const TileArgs& args, int n_rows, int32_t* dots) {
         if (rest > 0) x = _mm256_add_epi32(x, chunk_dot(w + 64 * n_full, tail));
         sums[r] = x;
     }
+    BITNET_UNROLL
     for (int r = n_rows; r < kGemvRows; ++r) sums[r] = _mm256_setzero_si256();
     _mm_storeu_si128(reinterpret_cast<__m128i*>(dots), hsum4_epi32(sums[0], sums[1], sums[2], sums[3]));
 }
@@ -68,6 +72,7 @@ int decode(const TileArgs& args, int n_rows, int64_t c, uint8_t* codes) {
         __m256i lo[5], hi[5];
         decode32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w)), lo);
         decode32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 32)), hi);
+        BITNET_UNROLL
         for (int n = 0; n < 5; ++n) {
             _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 64 * n), lo[n]);
             _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 64 * n + 32), hi[n]);

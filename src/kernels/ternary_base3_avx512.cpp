@@ -15,6 +15,7 @@
 #include "kernels/avx512_util.hpp"
 #include "kernels/ternary_avx512.hpp"
 
+
 namespace bitnet::avx512 {
 
 namespace {
@@ -80,11 +81,14 @@ struct Tile {
                                     int64_t cols) {
         if (Tail && k0 >= cols) return;
         __m512i code[R];
+        BITNET_UNROLL
         for (int r = 0; r < R; ++r) code[r] = digit_plane<N>(packed[r], last[r]);
         const __mmask64 valid = Tail ? first_bytes(cols - k0) : ~__mmask64{0};
+        BITNET_UNROLL
         for (int t = 0; t < T; ++t) {
             const __m512i act =
                 Tail ? _mm512_maskz_loadu_epi8(valid, a + t * as + k0) : _mm512_loadu_si512(a + t * as + k0);
+            BITNET_UNROLL
             for (int r = 0; r < R; ++r) acc[r][t] = _mm512_dpbusd_epi32(acc[r][t], code[r], act);
         }
     }
@@ -92,6 +96,7 @@ struct Tile {
     template <bool Tail>
     BITNET_ALWAYS_INLINE void chunk(const TileArgs& args, const Lut256& packed_lut, const Lut256& last_lut, int64_t c) {
         __m512i packed[R], last[R];
+        BITNET_UNROLL
         for (int r = 0; r < R; ++r) {
             const __m512i raw = _mm512_loadu_si512(args.w + r * args.w_stride + 64 * c);
             const __mmask64 high = _mm512_movepi8_mask(raw);
@@ -110,7 +115,9 @@ struct Tile {
 template <int R, int T>
 void tile(const TileArgs& args, int32_t* dots) {
     Tile<R, T> tl;
+    BITNET_UNROLL
     for (int r = 0; r < R; ++r) {
+        BITNET_UNROLL
         for (int t = 0; t < T; ++t) tl.acc[r][t] = _mm512_setzero_si512();
     }
     const Lut256 packed_lut(kTables.packed), last_lut(kTables.last);
@@ -166,6 +173,7 @@ void gemv(const TileArgs& args, int n_rows, int32_t* dots) {
         sums[r] = _mm512_add_epi32(_mm512_add_epi32(_mm512_srai_epi32(x0, 6), _mm512_srai_epi32(x1, 4)),
                                    _mm512_add_epi32(_mm512_srai_epi32(x2, 2), x3));
     }
+    BITNET_UNROLL
     for (int r = n_rows; r < kGemvRows; ++r) sums[r] = _mm512_setzero_si512();
     _mm_storeu_si128(reinterpret_cast<__m128i*>(dots), hsum4_epi32(sums[0], sums[1], sums[2], sums[3]));
 }
@@ -181,15 +189,19 @@ void gemv_batch(const TileArgs& args, int n_rows, int32_t* dots) {
     for (int r = 0; r < n_rows; ++r) {
         const uint8_t* w = args.w + r * args.w_stride;
         __m512i acc[5][T];
+        BITNET_UNROLL
         for (auto& digit : acc) {
+            BITNET_UNROLL
             for (auto& x : digit) x = _mm512_setzero_si512();
         }
         for (int64_t c = 0; c < n_full; ++c) {
             const __m512i raw = _mm512_loadu_si512(w + 64 * c);
             const __mmask64 high = _mm512_movepi8_mask(raw);
             const __m512i packed = packed_lut.lookup(raw, high), last = last_lut.lookup(raw, high);
+            BITNET_UNROLL
             for (int n = 0; n < 5; ++n) {
                 const __m512i code = n < 4 ? _mm512_and_si512(packed, mask[n]) : last;
+                BITNET_UNROLL
                 for (int t = 0; t < T; ++t) {
                     acc[n][t] = _mm512_dpbusd_epi32(acc[n][t], code,
                                                     _mm512_loadu_si512(args.a + t * args.a_stride + 320 * c + 64 * n));
@@ -197,7 +209,9 @@ void gemv_batch(const TileArgs& args, int n_rows, int32_t* dots) {
             }
         }
         __m512i sums[4];
+        BITNET_UNROLL
         for (int t = 0; t < 4; ++t) sums[t] = _mm512_setzero_si512();
+        BITNET_UNROLL
         for (int t = 0; t < T; ++t) {
             sums[t] = _mm512_add_epi32(
                 _mm512_add_epi32(_mm512_srai_epi32(acc[0][t], 6), _mm512_srai_epi32(acc[1][t], 4)),
@@ -205,13 +219,16 @@ void gemv_batch(const TileArgs& args, int n_rows, int32_t* dots) {
         }
         if (args.cols % 320 != 0) {
             Tile<1, T> tail;
+            BITNET_UNROLL
             for (int t = 0; t < T; ++t) tail.acc[0][t] = sums[t];
             tail.template chunk<true>({w, args.w_stride, args.cols, args.a, args.a_stride}, packed_lut, last_lut,
                                       n_full);
+            BITNET_UNROLL
             for (int t = 0; t < T; ++t) sums[t] = tail.acc[0][t];
         }
         alignas(16) int32_t s[4];
         _mm_store_si128(reinterpret_cast<__m128i*>(s), hsum4_epi32(sums[0], sums[1], sums[2], sums[3]));
+        BITNET_UNROLL
         for (int t = 0; t < T; ++t) dots[r * T + t] = s[t];
     }
 }

@@ -2,6 +2,7 @@
 // 32-byte half chunk is a shift and a mask, and meets 32 contiguous permuted activations.
 #include "kernels/ternary_avx2.hpp"
 
+
 namespace bitnet::avx2 {
 
 namespace {
@@ -59,6 +60,7 @@ void gemv(const TileArgs& args, int n_rows, int32_t* dots) {
         if (args.cols % 256 != 0) x = _mm256_add_epi32(x, half_chunk_dot(w + 64 * n_chunks, args.a + 256 * n_chunks));
         sums[r] = _mm256_add_epi32(x, y);
     }
+    BITNET_UNROLL
     for (int r = n_rows; r < kGemvRows; ++r) sums[r] = _mm256_setzero_si256();
     _mm_storeu_si128(reinterpret_cast<__m128i*>(dots), hsum4_epi32(sums[0], sums[1], sums[2], sums[3]));
 }

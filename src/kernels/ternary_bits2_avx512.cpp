@@ -13,6 +13,7 @@
 #include "kernels/avx512_util.hpp"
 #include "kernels/ternary_avx512.hpp"
 
+
 namespace bitnet::avx512 {
 
 namespace {
@@ -35,15 +36,19 @@ struct Tile {
     template <int G>
     BITNET_ALWAYS_INLINE void plane(const __m512i* raw, const int8_t* a, size_t as, int64_t k0) {
         __m512i code[R];
+        BITNET_UNROLL
         for (int r = 0; r < R; ++r) code[r] = code_plane<G>(raw[r]);
+        BITNET_UNROLL
         for (int t = 0; t < T; ++t) {
             const __m512i act = _mm512_loadu_si512(a + t * as + k0);
+            BITNET_UNROLL
             for (int r = 0; r < R; ++r) acc[r][t] = _mm512_dpbusd_epi32(acc[r][t], code[r], act);
         }
     }
 
     BITNET_ALWAYS_INLINE void chunk(const TileArgs& args, int64_t c) {
         __m512i raw[R];
+        BITNET_UNROLL
         for (int r = 0; r < R; ++r) {
             raw[r] = _mm512_loadu_si512(args.w + r * args.w_stride + 64 * c);
         }
@@ -61,11 +66,13 @@ struct Tile {
         const __m512i shift23 = _mm512_inserti64x4(_mm512_set1_epi16(2), _mm256_set1_epi16(0), 1);
         const __m512i three = _mm512_set1_epi8(3);
         const int64_t k0 = 256 * n_chunks;
+        BITNET_UNROLL
         for (int r = 0; r < R; ++r) {
             const auto* p = reinterpret_cast<const __m256i*>(args.w + r * args.w_stride + 64 * n_chunks);
             const __m512i raw = _mm512_broadcast_i64x4(_mm256_loadu_si256(p));
             const __m512i c01 = _mm512_and_si512(_mm512_srlv_epi16(raw, shift01), three);
             const __m512i c23 = _mm512_and_si512(_mm512_srlv_epi16(raw, shift23), three);
+            BITNET_UNROLL
             for (int t = 0; t < T; ++t) {
                 const int8_t* a = args.a + t * args.a_stride + k0;
                 acc[r][t] = _mm512_dpbusd_epi32(acc[r][t], c01, _mm512_loadu_si512(a));
@@ -78,7 +85,9 @@ struct Tile {
 template <int R, int T>
 void tile(const TileArgs& args, int32_t* dots) {
     Tile<R, T> tl;
+    BITNET_UNROLL
     for (int r = 0; r < R; ++r) {
+        BITNET_UNROLL
         for (int t = 0; t < T; ++t) tl.acc[r][t] = _mm512_setzero_si512();
     }
     const int64_t n_chunks = args.cols / 256;
@@ -128,6 +137,7 @@ void gemv(const TileArgs& args, int n_rows, int32_t* dots) {
         sums[r] = _mm512_add_epi32(_mm512_add_epi32(_mm512_srai_epi32(x0, 6), _mm512_srai_epi32(x1, 4)),
                                    _mm512_add_epi32(_mm512_srai_epi32(x2, 2), x3));
     }
+    BITNET_UNROLL
     for (int r = n_rows; r < kGemvRows; ++r) sums[r] = _mm512_setzero_si512();
     _mm_storeu_si128(reinterpret_cast<__m128i*>(dots), hsum4_epi32(sums[0], sums[1], sums[2], sums[3]));
 }
@@ -142,13 +152,17 @@ void gemv_batch(const TileArgs& args, int n_rows, int32_t* dots) {
     for (int r = 0; r < n_rows; ++r) {
         const uint8_t* w = args.w + r * args.w_stride;
         __m512i acc[4][T];
+        BITNET_UNROLL
         for (auto& plane : acc) {
+            BITNET_UNROLL
             for (auto& x : plane) x = _mm512_setzero_si512();
         }
         for (int64_t c = 0; c < n_chunks; ++c) {
             const __m512i raw = _mm512_loadu_si512(w + 64 * c);
+            BITNET_UNROLL
             for (int g = 0; g < 4; ++g) {
                 const __m512i code = _mm512_and_si512(raw, mask[g]);
+                BITNET_UNROLL
                 for (int t = 0; t < T; ++t) {
                     acc[g][t] = _mm512_dpbusd_epi32(acc[g][t], code,
                                                     _mm512_loadu_si512(args.a + t * args.a_stride + 256 * c + 64 * g));
@@ -156,7 +170,9 @@ void gemv_batch(const TileArgs& args, int n_rows, int32_t* dots) {
             }
         }
         __m512i sums[4];
+        BITNET_UNROLL
         for (int t = 0; t < 4; ++t) sums[t] = _mm512_setzero_si512();
+        BITNET_UNROLL
         for (int t = 0; t < T; ++t) {
             sums[t] =
                 _mm512_add_epi32(_mm512_add_epi32(_mm512_srai_epi32(acc[0][t], 6), _mm512_srai_epi32(acc[1][t], 4)),
@@ -164,12 +180,15 @@ void gemv_batch(const TileArgs& args, int n_rows, int32_t* dots) {
         }
         if (args.cols % 256 != 0) {
             Tile<1, T> half;
+            BITNET_UNROLL
             for (int t = 0; t < T; ++t) half.acc[0][t] = sums[t];
             half.half_chunk({w, args.w_stride, args.cols, args.a, args.a_stride}, n_chunks);
+            BITNET_UNROLL
             for (int t = 0; t < T; ++t) sums[t] = half.acc[0][t];
         }
         alignas(16) int32_t s[4];
         _mm_store_si128(reinterpret_cast<__m128i*>(s), hsum4_epi32(sums[0], sums[1], sums[2], sums[3]));
+        BITNET_UNROLL
         for (int t = 0; t < T; ++t) dots[r * T + t] = s[t];
     }
 }

@@ -7,6 +7,7 @@
 #include "kernels/ternary_avx2.hpp"
 #include "kernels/variants.hpp"
 
+
 namespace bitnet::avx2 {
 
 namespace {
@@ -17,7 +18,9 @@ template <int R, int T>
 void gemm_tile(const LayoutKernels& lk, const TileArgs& args, int32_t* dots) {
     alignas(32) uint8_t codes[R * kCodeStride];
     __m256i acc[R][T];
+    BITNET_UNROLL
     for (int r = 0; r < R; ++r) {
+        BITNET_UNROLL
         for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_si256();
     }
     const int64_t n_chunks = (args.cols + lk.chunk_weights - 1) / lk.chunk_weights;
@@ -26,14 +29,17 @@ void gemm_tile(const LayoutKernels& lk, const TileArgs& args, int32_t* dots) {
         const int8_t* a = args.a + c * lk.chunk_weights;
         for (int j = 0; j < len; j += 64) {
             __m256i c0[R], c1[R];
+            BITNET_UNROLL
             for (int r = 0; r < R; ++r) {
                 c0[r] = _mm256_load_si256(reinterpret_cast<const __m256i*>(codes + r * kCodeStride + j));
                 c1[r] = _mm256_load_si256(reinterpret_cast<const __m256i*>(codes + r * kCodeStride + j + 32));
             }
+            BITNET_UNROLL
             for (int t = 0; t < T; ++t) {
                 const int8_t* at = a + t * args.a_stride + j;
                 const __m256i a0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at));
                 const __m256i a1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at + 32));
+                BITNET_UNROLL
                 for (int r = 0; r < R; ++r) {
                     const __m256i s =
                         _mm256_add_epi16(_mm256_maddubs_epi16(c0[r], a0), _mm256_maddubs_epi16(c1[r], a1));
@@ -42,7 +48,9 @@ void gemm_tile(const LayoutKernels& lk, const TileArgs& args, int32_t* dots) {
             }
         }
     }
+    BITNET_UNROLL
     for (int r = 0; r < R; ++r) {
+        BITNET_UNROLL
         for (int t = 0; t < T; ++t) dots[r * T + t] = hsum_epi32(acc[r][t]);
     }
 }

@@ -6,6 +6,7 @@
 #include "kernels/ternary_avx512.hpp"
 #include "kernels/variants.hpp"
 
+
 namespace bitnet::avx512 {
 
 namespace {

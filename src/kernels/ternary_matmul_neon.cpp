@@ -76,13 +76,16 @@ template <int R, int T>
 void tile(const Tile& args, int32_t* dots) {
     alignas(16) uint8_t codes[R * kCodeStride];
     int32x4_t acc[R][T];
+    BITNET_UNROLL
     for (int r = 0; r < R; ++r) {
+        BITNET_UNROLL
         for (int t = 0; t < T; ++t) acc[r][t] = vdupq_n_s32(0);
     }
     const int64_t chunk = args.base3 ? 320 : 256;
     const int64_t n_chunks = (args.cols + chunk - 1) / chunk;
     for (int64_t c = 0; c < n_chunks; ++c) {
         int len = 0;
+        BITNET_UNROLL
         for (int r = 0; r < R; ++r) {
             const uint8_t* row = args.w + r * args.w_stride;
             len = args.base3 ? decode_base3(row, args.cols, c, codes + r * kCodeStride)
@@ -91,14 +94,19 @@ void tile(const Tile& args, int32_t* dots) {
         const int8_t* a = args.a + c * chunk;
         for (int j = 0; j < len; j += 16) {
             int8x16_t cv[R];
+            BITNET_UNROLL
             for (int r = 0; r < R; ++r) cv[r] = vreinterpretq_s8_u8(vld1q_u8(codes + r * kCodeStride + j));
+            BITNET_UNROLL
             for (int t = 0; t < T; ++t) {
                 const int8x16_t av = vld1q_s8(a + t * args.a_stride + j);
+                BITNET_UNROLL
                 for (int r = 0; r < R; ++r) acc[r][t] = vdotq_s32(acc[r][t], cv[r], av);
             }
         }
     }
+    BITNET_UNROLL
     for (int r = 0; r < R; ++r) {
+        BITNET_UNROLL
         for (int t = 0; t < T; ++t) dots[r * T + t] = vaddvq_s32(acc[r][t]);
     }
 }

@@ -5,6 +5,7 @@
 #include "kernels/avx2_util.hpp"
 #include "kernels/variants.hpp"
 
+
 namespace bitnet::avx2 {
 
 void rms_norm(const float* x, const float* w, int64_t n, float eps, float* y) {

@@ -6,6 +6,7 @@
 #include "kernels/variants.hpp"
 #include "kernels/x86_intrin.hpp"
 
+
 namespace bitnet::avx512 {
 
 void rms_norm(const float* x, const float* w, int64_t n, float eps, float* y) {

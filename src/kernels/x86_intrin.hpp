@@ -11,3 +11,7 @@
 #else
 #include <immintrin.h>
 #endif
+
+// GCC 12 keeps register-tile accumulator arrays (rows x tokens) in memory unless the small loops
+// over them are unrolled early; BITNET_UNROLL goes before each such loop (clang accepts it too).
+#define BITNET_UNROLL _Pragma("GCC unroll 32")
