@@ -20,6 +20,7 @@ set(SOURCES
   ternary_matmul_avx512.cpp
   ternary_bits2_avx512.cpp
   ternary_base3_avx512.cpp
+  ternary_blockscale_avx512.cpp
   dense_matmul_avx512.cpp
   dense_float_avx512.cpp
   dense_quant_avx512.cpp

@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/kernels.hpp"
+
 namespace bitnet::avx512 {
 
 // A register tile: dots[r * T + t] = sum_k code(row r, k) * q(token t, k) over a whole row, i.e.
@@ -41,6 +43,10 @@ struct TileSet {
 };
 
 const TileSet& bits2_tiles();
+
+// Rows with per-block scales (TernaryMatrix::block_scale); false if the shape is not supported.
+bool ternary_block_scaled(const TernaryMatrix& w, int64_t row_begin, int64_t row_end, const int8_t* acts,
+                          size_t act_stride, const ActScale* scales, int64_t n_tokens, float* out, size_t out_stride);
 const TileSet& base3_tiles();
 
 }  // namespace bitnet::avx512

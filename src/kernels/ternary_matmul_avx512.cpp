@@ -110,8 +110,10 @@ void gemm(const TileSet& tiles, const TernaryMatrix& w, int64_t row_begin, int64
 
 void ternary_matmul(const TernaryMatrix& w, int64_t row_begin, int64_t row_end, const int8_t* acts, size_t act_stride,
                     const ActScale* scales, int64_t n_tokens, float* out, size_t out_stride) {
-    if (w.block_scale != nullptr) {  // rare (TQ files with per-block scales): the reference is enough
-        scalar::ternary_matmul(w, row_begin, row_end, acts, act_stride, scales, n_tokens, out, out_stride);
+    if (w.block_scale != nullptr) {
+        if (!ternary_block_scaled(w, row_begin, row_end, acts, act_stride, scales, n_tokens, out, out_stride)) {
+            scalar::ternary_matmul(w, row_begin, row_end, acts, act_stride, scales, n_tokens, out, out_stride);
+        }
         return;
     }
     if (row_begin >= row_end || n_tokens <= 0) return;

@@ -176,19 +176,27 @@ TEST_P(TernaryMatmul, WorstCaseAccumulationDoesNotOverflow) {
 
 TEST_P(TernaryMatmul, BlockScalesMatchReference) {
     Rng rng(10);
-    const int64_t rows = 9, cols = 768, n_tokens = 3;
-    const Weights w = make_weights(rng, WeightLayout::bits2, rows, cols);
-    std::vector<float> block_scale(static_cast<size_t>(rows * cols / 256));
-    for (auto& s : block_scale) s = static_cast<float>(rng.uniform());
-    TernaryMatrix m = w.matrix();
-    m.block_scale = block_scale.data();
-    const auto x = test::random_floats(rng, static_cast<size_t>(cols * n_tokens));
-    const Acts a = quantize(ref(), WeightLayout::bits2, x, cols, n_tokens);
-    for (int64_t nt : {int64_t{1}, n_tokens}) {
-        std::vector<float> got(static_cast<size_t>(rows * nt)), want(got.size());
-        isa().ternary_matmul(m, 0, rows, a.q.data(), a.stride, a.scales.data(), nt, got.data(), rows);
-        ref().ternary_matmul(m, 0, rows, a.q.data(), a.stride, a.scales.data(), nt, want.data(), rows);
-        for (size_t i = 0; i < got.size(); ++i) ASSERT_EQ(test::bits_of(got[i]), test::bits_of(want[i])) << i;
+    for (int64_t cols : {256, 768, 2560, 6912}) {
+        for (int64_t rows : {1, 9, 37}) {
+            const Weights w = make_weights(rng, WeightLayout::bits2, rows, cols);
+            std::vector<float> block_scale(static_cast<size_t>(rows * cols / 256));
+            for (auto& s : block_scale) s = static_cast<float>(rng.uniform()) * (rng.below(2) ? 1.0f : -1.0f);
+            TernaryMatrix m = w.matrix();
+            m.block_scale = block_scale.data();
+            for (int64_t nt : {1, 2, 5}) {
+                const auto x = test::random_floats(rng, static_cast<size_t>(cols * nt));
+                const Acts a = quantize(ref(), WeightLayout::bits2, x, cols, nt);
+                for (int64_t rb : {int64_t{0}, rows / 3}) {
+                    std::vector<float> got(static_cast<size_t>(rows * nt), -3.0f), want(got.size(), -3.0f);
+                    isa().ternary_matmul(m, rb, rows, a.q.data(), a.stride, a.scales.data(), nt, got.data(), rows);
+                    ref().ternary_matmul(m, rb, rows, a.q.data(), a.stride, a.scales.data(), nt, want.data(), rows);
+                    for (size_t i = 0; i < got.size(); ++i) {
+                        ASSERT_EQ(test::bits_of(got[i]), test::bits_of(want[i]))
+                            << "cols=" << cols << " rows=" << rows << " tokens=" << nt << " i=" << i;
+                    }
+                }
+            }
+        }
     }
 }
 
