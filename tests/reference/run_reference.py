@@ -85,44 +85,75 @@ def rel_err(a: np.ndarray, b: np.ndarray, scale: float) -> np.ndarray:
 
 def explain_with_ties(ref: br.BitNetReference, tokens: list[int], eng: np.ndarray, kv_f32: bool):
     """Finds near-tie rounding flips that make the reference agree with the engine (see the module
-    doc). Returns (reference logits with the flips, list of flips, first unexplained position or None)."""
+    doc). Returns (reference logits with the flips, list of flips, first unexplained position or None).
+
+    Greedy, position by position. At the first position t that disagrees, these candidates are tried:
+    every near-tie recorded at token t (a flip at token t shows first at position t) and every float16
+    KV-cache near-tie of an earlier token (such a flip changes all later attention outputs a little and
+    may only tip a rounding several tokens later); int8 near-ties of earlier tokens only if none of
+    those explains position t. A trial re-evaluates only the tokens from the flipped one to t, reusing
+    the K/V of earlier positions. Among the candidates that explain position t, the one whose logits
+    keep agreeing the longest wins (then float16 ones, the root causes, then the nearest tie)."""
     scale = float(np.abs(eng).max())
     o_in_ulps = 256 if kv_f32 else 4096  # see Roundings
+    n = len(tokens)
     flips: list[tuple] = []
     trials = 0
+
+    def roundings(fl):
+        return br.Roundings(fl, o_in_ulps=o_in_ulps)
+
+    def first_bad(err: np.ndarray, offset: int) -> int:
+        bad = np.nonzero(err > TOL_TIE)[0]
+        return offset + int(bad[0]) if len(bad) else n
+
+    def is_f16(cand) -> bool:
+        return cand[0][1] in ("k16", "v16")
+
     while True:
-        rnd = br.Roundings(flips, o_in_ulps=o_in_ulps)
+        rnd = roundings(flips)
         kv: list = []
         logits = ref.forward(tokens, kv_f32=kv_f32, rnd=rnd, keep_kv=kv)
-        bad = np.nonzero(rel_err(eng, logits, scale) > TOL_TIE)[0]
-        if len(bad) == 0:
+        t = first_bad(rel_err(eng, logits, scale), 0)
+        if t == n:
             return logits, flips, None
-        t = int(bad[0])
         if len(flips) >= MAX_FLIPS:
             return logits, flips, t
-        # A flip at token t shows first at position t; try those first, then earlier tokens.
         cands = [c for c in rnd.candidates if c[1] <= t and c[:3] not in flips]
-        cands.sort(key=lambda c: (-c[1], c[3]))
-        for site, tok, idx, dist, value in cands:
-            trials += 1
-            if trials > MAX_TRIALS:
-                return logits, flips, t
-            # The same value rounded at the same site for another token (a repeated token id in
-            # layer 0 computes bit-identical activations) must round the same way: flip them together.
-            group = [c[:3] for c in rnd.candidates if c[0] == site and c[2] == idx and c[4] == value]
-            trial = flips + group
-            # Positions before the first flipped token are unchanged: start there, with their K/V.
-            first = min(c[1] for c in group)
-            part = ref.forward(tokens[:t + 1], kv_f32=kv_f32, rnd=br.Roundings(trial, o_in_ulps=o_in_ulps), start=first, past=kv)
-            if np.all(rel_err(eng[first:t + 1], part, scale) <= TOL_TIE):
-                others = sorted(c[1] for c in group if c[1] != tok)
-                print(f"  near-tie flip: layer {site[0]} {site[1]}, token {tok}, element {idx} "
-                      f"({dist:g} ulps from the rounding boundary)"
-                      + (f", with the same value at token(s) {others}" if others else ""))
-                flips = trial
+        first_round = [c for c in cands if c[1] == t or is_f16(c)]
+        second_round = sorted((c for c in cands if c[1] < t and not is_f16(c)), key=lambda c: (-c[1], c[3]))
+        fixers = []  # (reach, group, candidate)
+        for round_cands in (first_round, second_round):
+            for cand in round_cands:
+                site, tok, idx, dist, value = cand
+                trials += 1
+                if trials > MAX_TRIALS:
+                    break
+                # The same value rounded at the same site for another token (a repeated token id in
+                # layer 0 computes bit-identical activations) must round the same way: flip together.
+                group = [c[:3] for c in rnd.candidates if c[0] == site and c[2] == idx and c[4] == value]
+                # Positions before the first flipped token are unchanged: start there, with their K/V.
+                first = min(c[1] for c in group)
+                part = ref.forward(tokens[:t + 1], kv_f32=kv_f32, rnd=roundings(flips + group), start=first,
+                                   past=kv)
+                if first_bad(rel_err(eng[first:t + 1], part, scale), first) <= t:
+                    continue
+                full = ref.forward(tokens, kv_f32=kv_f32, rnd=roundings(flips + group), start=first, past=kv)
+                fixers.append((first_bad(rel_err(eng[first:], full, scale), first), group, cand))
+                if fixers[-1][0] == n:
+                    break  # explains everything
+            if fixers:
                 break
-        else:
+        if not fixers:
             return logits, flips, t
+        fixers.sort(key=lambda fx: (-fx[0], not is_f16(fx[2]), fx[2][3]))
+        reach, group, (site, tok, idx, dist, value) = fixers[0]
+        others = sorted(c[1] for c in group if c[1] != tok)
+        print(f"  near-tie flip: layer {site[0]} {site[1]}, token {tok}, element {idx} "
+              f"({dist:g} ulps from the rounding boundary)"
+              + (f", with the same value at token(s) {others}" if others else "")
+              + f"; explains positions {t}..{reach - 1}")
+        flips = flips + group
 
 
 def main() -> int:
