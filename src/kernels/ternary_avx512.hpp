@@ -49,4 +49,11 @@ bool ternary_block_scaled(const TernaryMatrix& w, int64_t row_begin, int64_t row
                           size_t act_stride, const ActScale* scales, int64_t n_tokens, float* out, size_t out_stride);
 const TileSet& base3_tiles();
 
+// Rewrites n_rows base3 rows (args.w, args.w_stride, args.cols) as codes the bits2 tiles read with
+// natural-order activations: 64-byte chunk c holds weights 256c + 64g + i in byte i, bits
+// (7 - 2g):(6 - 2g); a trailing 128 weights form a bits2 half chunk (byte i: weights 32g + i). The
+// rows span layout_padded_k(base3, cols) weights, codes past `cols` are 0. Row r goes to
+// dst + r * dst_stride. Returns false if the padded length is not a multiple of 128.
+bool base3_transcode_rows(const TileArgs& args, int n_rows, uint8_t* dst, size_t dst_stride);
+
 }  // namespace bitnet::avx512

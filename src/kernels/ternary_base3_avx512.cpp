@@ -10,11 +10,11 @@
 // (and whatever the caller left after the row) never contribute.
 #include "kernels/x86_intrin.hpp"
 
+#include <cstring>
 #include <utility>
 
 #include "kernels/avx512_util.hpp"
 #include "kernels/ternary_avx512.hpp"
-
 
 namespace bitnet::avx512 {
 
@@ -232,6 +232,50 @@ void gemv_batch(const TileArgs& args, int n_rows, int32_t* dots) {
         for (int t = 0; t < T; ++t) dots[r * T + t] = s[t];
     }
 }
+
+}  // namespace
+
+bool base3_transcode_rows(const TileArgs& args, int n_rows, uint8_t* dst, size_t dst_stride) {
+    const int64_t k_pad = (args.cols + 319) / 320 * 320;
+    if (k_pad % 128 != 0) return false;
+    const int64_t full = k_pad / 256;  // complete 256-weight chunks; the rest (0 or 128) is a half chunk
+    const Lut256 packed_lut(kTables.packed), last_lut(kTables.last);
+    for (int r = 0; r < n_rows; ++r) {
+        const uint8_t* w = args.w + r * args.w_stride;
+        uint8_t* d = dst + r * dst_stride;
+        std::memset(d, 0, static_cast<size_t>(k_pad / 4));
+        for (int64_t c = 0; c < k_pad / 320; ++c) {
+            const __m512i raw = _mm512_loadu_si512(w + 64 * c);
+            const __mmask64 high = _mm512_movepi8_mask(raw);
+            const __m512i packed = packed_lut.lookup(raw, high), last = last_lut.lookup(raw, high);
+            const __m512i planes[5] = {digit_plane<0>(packed, last), digit_plane<1>(packed, last),
+                                       digit_plane<2>(packed, last), digit_plane<3>(packed, last), last};
+            BITNET_UNROLL
+            for (int n = 0; n < 5; ++n) {
+                const int64_t k0 = 320 * c + 64 * n;  // 64 natural-order weights, inside one target plane
+                if (k0 >= args.cols) break;
+                const __m512i code = _mm512_maskz_mov_epi8(first_bytes(args.cols - k0), planes[n]);
+                const int64_t c2 = k0 / 256, g = (k0 % 256) / 64;
+                if (c2 < full) {
+                    // 16-bit shifts of values <= 2 by <= 6 bits stay inside their byte.
+                    auto* p = reinterpret_cast<__m512i*>(d + 64 * c2);
+                    _mm512_storeu_si512(p, _mm512_or_si512(_mm512_loadu_si512(p),
+                                                           _mm512_sll_epi16(code, _mm_cvtsi32_si128(6 - 2 * g))));
+                } else {
+                    // Half chunk: weights k0 + [0, 32) are plane 2g, k0 + [32, 64) plane 2g + 1.
+                    auto* p = reinterpret_cast<__m256i*>(d + 64 * c2);
+                    const __m256i lo = _mm256_sll_epi16(_mm512_castsi512_si256(code), _mm_cvtsi32_si128(6 - 4 * g));
+                    const __m256i hi =
+                        _mm256_sll_epi16(_mm512_extracti64x4_epi64(code, 1), _mm_cvtsi32_si128(4 - 4 * g));
+                    _mm256_storeu_si256(p, _mm256_or_si256(_mm256_loadu_si256(p), _mm256_or_si256(lo, hi)));
+                }
+            }
+        }
+    }
+    return true;
+}
+
+namespace {
 
 template <int T, int... R>
 constexpr void fill_gemm_column(TileSet& set, std::integer_sequence<int, R...>) {

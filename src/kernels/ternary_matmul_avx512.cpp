@@ -6,7 +6,6 @@
 #include "kernels/ternary_avx512.hpp"
 #include "kernels/variants.hpp"
 
-
 namespace bitnet::avx512 {
 
 namespace {
@@ -14,6 +13,10 @@ namespace {
 // Rows per cache block in the many-token path: the block's weights stay in L2 while every token
 // group passes over them.
 constexpr int64_t kRowBlock = 64;
+// base3 GEMM transcodes blocks of rows (see gemm_base3_transcoded) from this many tokens on.
+constexpr int64_t kTranscodeTokens = 16;
+constexpr int64_t kTranscodeRows = 32;
+constexpr size_t kTranscodeBytes = 64 * 1024;  // stack scratch: 32 rows of up to ~8K weights
 
 void gemv(const TileSet& tiles, const TernaryMatrix& w, int64_t row_begin, int64_t row_end, const int8_t* acts,
           const ActScale& scale, float* out) {
@@ -77,33 +80,62 @@ void full_tile_epilogue(const int32_t* dots, const ActScale* sc, const float* ro
     _mm_storeu_ps(out + 3 * out_stride, _mm512_extractf32x4_ps(y, 3));
 }
 
-void gemm(const TileSet& tiles, const TernaryMatrix& w, int64_t row_begin, int64_t row_end, const int8_t* acts,
-          size_t act_stride, const ActScale* scales, int64_t n_tokens, float* out, size_t out_stride) {
+// Rows [0, n_rows) of a block whose codes (in the tiles' layout) start at `data`; row_scale and
+// out already point at the block's first row.
+void gemm_block(const TileSet& tiles, const uint8_t* data, size_t stride, int64_t cols, const float* row_scale,
+                int64_t n_rows, const int8_t* acts, size_t act_stride, const ActScale* scales, int64_t n_tokens,
+                float* out, size_t out_stride) {
     int32_t dots[kGemmRows * kGemmTokens];
-    for (int64_t rb = row_begin; rb < row_end; rb += kRowBlock) {
-        const int64_t rb_end = rb + kRowBlock < row_end ? rb + kRowBlock : row_end;
-        for (int64_t t = 0; t < n_tokens; t += kGemmTokens) {
-            const int nt = static_cast<int>(n_tokens - t < kGemmTokens ? n_tokens - t : kGemmTokens);
-            const int8_t* a = acts + static_cast<size_t>(t) * act_stride;
-            for (int64_t r = rb; r < rb_end; r += kGemmRows) {
-                const int nr = static_cast<int>(rb_end - r < kGemmRows ? rb_end - r : kGemmRows);
-                tiles.gemm[nr - 1][nt - 1](
-                    {w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, a, act_stride}, dots);
-                if (nr == 4 && nt == 4) {
-                    full_tile_epilogue(dots, scales + t, w.row_scale + r, out + static_cast<size_t>(t) * out_stride + r,
-                                       out_stride);
-                    continue;
-                }
-                for (int j = 0; j < nt; ++j) {
-                    const ActScale& sc = scales[t + j];
-                    float* o = out + static_cast<size_t>(t + j) * out_stride + static_cast<size_t>(r);
-                    for (int i = 0; i < nr; ++i) {
-                        o[i] = (static_cast<float>(dots[i * nt + j] - sc.sum) / sc.s) * w.row_scale[r + i];
-                    }
+    for (int64_t t = 0; t < n_tokens; t += kGemmTokens) {
+        const int nt = static_cast<int>(n_tokens - t < kGemmTokens ? n_tokens - t : kGemmTokens);
+        const int8_t* a = acts + static_cast<size_t>(t) * act_stride;
+        for (int64_t r = 0; r < n_rows; r += kGemmRows) {
+            const int nr = static_cast<int>(n_rows - r < kGemmRows ? n_rows - r : kGemmRows);
+            tiles.gemm[nr - 1][nt - 1]({data + static_cast<size_t>(r) * stride, stride, cols, a, act_stride}, dots);
+            float* o = out + static_cast<size_t>(t) * out_stride + static_cast<size_t>(r);
+            if (nr == 4 && nt == 4) {
+                full_tile_epilogue(dots, scales + t, row_scale + r, o, out_stride);
+                continue;
+            }
+            for (int j = 0; j < nt; ++j) {
+                const ActScale& sc = scales[t + j];
+                for (int i = 0; i < nr; ++i) {
+                    o[static_cast<size_t>(j) * out_stride + static_cast<size_t>(i)] =
+                        (static_cast<float>(dots[i * nt + j] - sc.sum) / sc.s) * row_scale[r + i];
                 }
             }
         }
     }
+}
+
+void gemm(const TileSet& tiles, const TernaryMatrix& w, int64_t row_begin, int64_t row_end, const int8_t* acts,
+          size_t act_stride, const ActScale* scales, int64_t n_tokens, float* out, size_t out_stride) {
+    for (int64_t rb = row_begin; rb < row_end; rb += kRowBlock) {
+        const int64_t n = rb + kRowBlock < row_end ? kRowBlock : row_end - rb;
+        gemm_block(tiles, w.data + static_cast<size_t>(rb) * w.row_stride, w.row_stride, w.cols, w.row_scale + rb, n,
+                   acts, act_stride, scales, n_tokens, out + rb, out_stride);
+    }
+}
+
+// base3 with many tokens: each block of rows is transcoded once into bits2-style codes (natural
+// activation order, see base3_transcode_rows) in a stack buffer, so the decode cost is shared by
+// all token groups and the bits2 tiles do the arithmetic.
+bool gemm_base3_transcoded(const TernaryMatrix& w, int64_t row_begin, int64_t row_end, const int8_t* acts,
+                           size_t act_stride, const ActScale* scales, int64_t n_tokens, float* out, size_t out_stride) {
+    const int64_t k_pad = layout_padded_k(WeightLayout::base3, w.cols);
+    const size_t stride = static_cast<size_t>(k_pad / 4 + 63) / 64 * 64;
+    if (stride * kTranscodeRows > kTranscodeBytes) return false;
+    alignas(64) uint8_t scratch[kTranscodeBytes];
+    for (int64_t rb = row_begin; rb < row_end; rb += kTranscodeRows) {
+        const int n = static_cast<int>(rb + kTranscodeRows < row_end ? kTranscodeRows : row_end - rb);
+        if (!base3_transcode_rows({w.data + static_cast<size_t>(rb) * w.row_stride, w.row_stride, w.cols, nullptr, 0},
+                                  n, scratch, stride)) {
+            return false;
+        }
+        gemm_block(bits2_tiles(), scratch, stride, k_pad, w.row_scale + rb, n, acts, act_stride, scales, n_tokens,
+                   out + rb, out_stride);
+    }
+    return true;
 }
 
 }  // namespace
@@ -122,6 +154,9 @@ void ternary_matmul(const TernaryMatrix& w, int64_t row_begin, int64_t row_end, 
         gemv(tiles, w, row_begin, row_end, acts, scales[0], out);
     } else if (n_tokens <= kSmallBatch) {
         small_batch(tiles, w, row_begin, row_end, acts, act_stride, scales, n_tokens, out, out_stride);
+    } else if (w.layout == WeightLayout::base3 && n_tokens >= kTranscodeTokens &&
+               gemm_base3_transcoded(w, row_begin, row_end, acts, act_stride, scales, n_tokens, out, out_stride)) {
+        return;
     } else {
         gemm(tiles, w, row_begin, row_end, acts, act_stride, scales, n_tokens, out, out_stride);
     }

@@ -119,9 +119,9 @@ TEST_P(TernaryMatmul, ModelShapes) {
 
 TEST_P(TernaryMatmul, OddColumnCountsForBase3) {
     Rng rng(6);
-    for (int64_t cols : {1, 63, 64, 65, 319, 321, 1000, 2500}) {
+    for (int64_t cols : {1, 63, 64, 65, 319, 321, 600, 1000, 2500}) {
         const Weights w = make_weights(rng, WeightLayout::base3, 19, cols);
-        for (int64_t n_tokens : {1, 6}) {
+        for (int64_t n_tokens : {1, 2, 6, 20}) {
             const auto x = test::random_floats(rng, static_cast<size_t>(cols * n_tokens));
             Acts a = quantize(ref(), WeightLayout::base3, x, cols, n_tokens);
             // Garbage after each row's padding must not matter.
