@@ -145,6 +145,18 @@ def act_quant(x: np.ndarray, rnd: Roundings | None = None, site=None) -> tuple[n
     return q.astype(np.float64), s.astype(F32)
 
 
+_WT_CACHE: dict[int, tuple[gr.TernaryMatrix, np.ndarray]] = {}
+
+
+def _float64_transposed(w: gr.TernaryMatrix) -> np.ndarray:
+    """T^T as float64 (BLAS-friendly, exact for integers), cached per matrix."""
+    hit = _WT_CACHE.get(id(w))
+    if hit is None or hit[0] is not w:
+        hit = (w, np.ascontiguousarray(w.T.astype(np.float64).T))
+        _WT_CACHE[id(w)] = hit
+    return hit[1]
+
+
 def bit_linear(x: np.ndarray, w: gr.TernaryMatrix, rnd: Roundings | None = None, site=None,
                quantized: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """y[t][o] = sum_b (acc_b[t][o] / s[t]) * scale[o][b], acc_b exact integer dot products.
@@ -153,10 +165,11 @@ def bit_linear(x: np.ndarray, w: gr.TernaryMatrix, rnd: Roundings | None = None,
     rows, cols = w.T.shape
     n_blocks = cols // w.block
     y = np.zeros((x.shape[0], rows), dtype=F32)
+    wt = _float64_transposed(w)
     for b in range(n_blocks):
         lo, hi = b * w.block, (b + 1) * w.block
         # float64 matrix product of integers: exact, since |acc| < 2^53.
-        acc = q[:, lo:hi] @ w.T[:, lo:hi].astype(np.float64).T
+        acc = q[:, lo:hi] @ wt[lo:hi]
         assert np.all(np.abs(acc) < 2 ** 24), "int32 accumulator is not exactly representable in f32"
         # (acc / s) * d in f32, as in the spec: both operations rounded to f32.
         y += (acc.astype(F32) / s) * w.scales[:, b][None, :].astype(F32)

@@ -46,6 +46,7 @@ PROMPT = "The quick brown fox jumps over the lazy dog, and then the dog and the 
 TOL = 1e-3  # max|dlogit| <= TOL * max|logit|
 TOL_TIE = 2e-5  # agreement that counts as "the same rounding decisions" during the near-tie search
 MAX_FLIPS = 24
+F16_FIRST_ULPS = 4  # float16 near-ties of earlier tokens tried in the first round (the rest later)
 MAX_TRIALS = 1500  # reference evaluations the near-tie search may spend (bounds the time of a failing run)
 
 
@@ -88,14 +89,14 @@ def explain_with_ties(ref: br.BitNetReference, tokens: list[int], eng: np.ndarra
     doc). Returns (reference logits with the flips, list of flips, first unexplained position or None).
 
     Greedy, position by position. At the first position t that disagrees, these candidates are tried:
-    every near-tie recorded at token t (a flip at token t shows first at position t) and every float16
-    KV-cache near-tie of an earlier token (such a flip changes all later attention outputs a little and
-    may only tip a rounding several tokens later); int8 near-ties of earlier tokens only if none of
-    those explains position t. A trial re-evaluates only the tokens from the flipped one to t, reusing
+    every near-tie recorded at token t (a flip at token t shows first at position t) and the float16
+    KV-cache near-ties of earlier tokens within F16_FIRST_ULPS (such a flip changes all later attention
+    outputs a little and may only tip a rounding several tokens later); the other near-ties of earlier
+    tokens only if none of those explains position t. A trial re-evaluates only the tokens from the flipped one to t, reusing
     the K/V of earlier positions. Among the candidates that explain position t, the one whose logits
     keep agreeing the longest wins (then float16 ones, the root causes, then the nearest tie)."""
     scale = float(np.abs(eng).max())
-    o_in_ulps = 256 if kv_f32 else 4096  # see Roundings
+    o_in_ulps = 256 if kv_f32 else 1024  # see Roundings
     n = len(tokens)
     flips: list[tuple] = []
     trials = 0
@@ -120,8 +121,9 @@ def explain_with_ties(ref: br.BitNetReference, tokens: list[int], eng: np.ndarra
         if len(flips) >= MAX_FLIPS:
             return logits, flips, t
         cands = [c for c in rnd.candidates if c[1] <= t and c[:3] not in flips]
-        first_round = [c for c in cands if c[1] == t or is_f16(c)]
-        second_round = sorted((c for c in cands if c[1] < t and not is_f16(c)), key=lambda c: (-c[1], c[3]))
+        first_round = [c for c in cands if c[1] == t or (is_f16(c) and c[3] <= F16_FIRST_ULPS)]
+        second_round = sorted((c for c in cands if c[1] < t and not (is_f16(c) and c[3] <= F16_FIRST_ULPS)),
+                              key=lambda c: (-c[1], c[3]))
         fixers = []  # (reach, group, candidate)
         for round_cands in (first_round, second_round):
             for cand in round_cands:
