@@ -43,9 +43,4 @@ struct LayoutKernels {
 const LayoutKernels& bits2_kernels();
 const LayoutKernels& base3_kernels();
 
-// Exact u8 x s8 dot of 32 codes with 32 activations, pairs summed: returns 8 int32 partial sums.
-BITNET_ALWAYS_INLINE __m256i dot32(__m256i codes, __m256i acts) {
-    return _mm256_madd_epi16(_mm256_maddubs_epi16(codes, acts), _mm256_set1_epi16(1));
-}
-
 }  // namespace bitnet::avx2
