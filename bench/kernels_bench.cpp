@@ -163,6 +163,7 @@ void ternary_gemm(benchmark::State& state, const KernelTable* t, WeightLayout la
     }
     const double macs = static_cast<double>(shape.rows * shape.cols * n_tokens);
     state.counters["GMAC/s"] = benchmark::Counter(macs / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["GOPS"] = benchmark::Counter(2.0 * macs / 1e9, benchmark::Counter::kIsIterationInvariantRate);
     // 2B-4T: 2.085 G ternary MACs per token.
     state.counters["model_tok/s"] = benchmark::Counter(macs / 2.0854e9, benchmark::Counter::kIsIterationInvariantRate);
 }
