@@ -73,10 +73,11 @@ class Roundings:
     # quantized magnitude; 1 ulp = 2^-17) of a half-integer. The absolute margin reflects that f32
     # errors in a dot product or a sum scale with the magnitude of the summands, not the result.
     # A float16 rounding is a near-tie when x is within f16_ulps f32 ulps of x of an f16 midpoint.
-    # o_in_ulps replaces int8_ulps for the o-projection input. With a float16 KV cache it must be much
-    # larger: an f16 rounding of K or V that differs by one f16 ulp moves the attention output by up
-    # to ~1e-3 relative, and that is invisible in the logits (the int8 quantizer absorbs it) until it
-    # tips an o_in rounding -- so o_in values ~1e-2 quantization steps from a boundary can flip.
+    # o_in_ulps replaces int8_ulps for the o-projection input. With a float16 KV cache it should be
+    # larger: an f16 rounding of K or V that differs by one f16 ulp moves later attention outputs by
+    # up to ~1e-3 relative, invisibly (the int8 quantizer absorbs it) until it tips an o_in rounding.
+    # The search in run_reference.py looks for such f16 root causes first; the wider o_in margin
+    # covers the case where the effect of several of them adds up.
     def __init__(self, overrides=(), int8_ulps: int = 256, f16_ulps: int = 16, o_in_ulps: int | None = None):
         self.overrides: dict[tuple, list[tuple[int, int]]] = {}
         for site, t, i in overrides:

@@ -16,7 +16,8 @@ value within a few f32 ulps of a rounding boundary can legitimately round differ
 (whose f32 sums run in another order) and in the reference; one such flip cascades into ~1e-2
 relative logit differences. When the logits disagree, the driver therefore searches, position by
 position, for near-tie candidates recorded by the reference (within 2e-3 quantization steps of an
-int8 rounding boundary, or 16 f32 ulps of a float16 midpoint) whose other rounding makes the reference agree with the engine to
+int8 rounding boundary -- 8e-3 for the o-projection input with an f16 cache --, or within 16 f32
+ulps of a float16 midpoint) whose other rounding makes the reference agree with the engine to
 2e-5 relative, and reports every flip it used. Only genuine near-ties can be flipped, so a real
 error (wrong RoPE pairing, scale, norm, ...) still fails. The final verdict applies the strict
 tolerance above to the reference with those flips.
@@ -47,7 +48,8 @@ TOL = 1e-3  # max|dlogit| <= TOL * max|logit|
 TOL_TIE = 2e-5  # agreement that counts as "the same rounding decisions" during the near-tie search
 MAX_FLIPS = 24
 F16_FIRST_ULPS = 4  # float16 near-ties of earlier tokens tried in the first round (the rest later)
-MAX_TRIALS = 1500  # reference evaluations the near-tie search may spend (bounds the time of a failing run)
+PAIR_ULPS = 16  # first members of the pairs tried in the last round
+MAX_TRIALS = 3000  # reference evaluations the near-tie search may spend (bounds the time of a failing run)
 
 
 def run(cmd: list[str]) -> str:
@@ -88,13 +90,17 @@ def explain_with_ties(ref: br.BitNetReference, tokens: list[int], eng: np.ndarra
     """Finds near-tie rounding flips that make the reference agree with the engine (see the module
     doc). Returns (reference logits with the flips, list of flips, first unexplained position or None).
 
-    Greedy, position by position. At the first position t that disagrees, these candidates are tried:
-    every near-tie recorded at token t (a flip at token t shows first at position t) and the float16
-    KV-cache near-ties of earlier tokens within F16_FIRST_ULPS (such a flip changes all later attention
-    outputs a little and may only tip a rounding several tokens later); the other near-ties of earlier
-    tokens only if none of those explains position t. A trial re-evaluates only the tokens from the flipped one to t, reusing
-    the K/V of earlier positions. Among the candidates that explain position t, the one whose logits
-    keep agreeing the longest wins (then float16 ones, the root causes, then the nearest tie)."""
+    Greedy, position by position. At the first position t that disagrees, explanations are tried in
+    rounds, each only if the previous one found none:
+      1. every near-tie recorded at token t (a flip at token t shows first at position t), and the
+         float16 KV-cache near-ties of earlier tokens within F16_FIRST_ULPS (such a flip changes all
+         later attention outputs a little and may only tip a rounding several tokens later);
+      2. the other near-ties of earlier tokens, latest first;
+      3. pairs at token t: a near-tie within PAIR_ULPS followed by a near-tie that appears downstream
+         of it once it is flipped (e.g. an exact tie in a layer's input, then its o-projection input).
+    A trial re-evaluates only the tokens from the flipped one to t, reusing the K/V of earlier
+    positions. Among the explanations of position t, the one whose logits keep agreeing the longest
+    wins (then float16 ones, the likelier root causes, then the nearest tie)."""
     scale = float(np.abs(eng).max())
     o_in_ulps = 256 if kv_f32 else 1024  # see Roundings
     n = len(tokens)
@@ -111,6 +117,11 @@ def explain_with_ties(ref: br.BitNetReference, tokens: list[int], eng: np.ndarra
     def is_f16(cand) -> bool:
         return cand[0][1] in ("k16", "v16")
 
+    def group_of(cand, recorded) -> list[tuple]:
+        # The same value rounded at the same site for another token (a repeated token id in layer 0
+        # computes bit-identical activations) must round the same way: flip them together.
+        return [c[:3] for c in recorded if c[0] == cand[0] and c[2] == cand[2] and c[4] == cand[4]]
+
     while True:
         rnd = roundings(flips)
         kv: list = []
@@ -121,40 +132,62 @@ def explain_with_ties(ref: br.BitNetReference, tokens: list[int], eng: np.ndarra
         if len(flips) >= MAX_FLIPS:
             return logits, flips, t
         cands = [c for c in rnd.candidates if c[1] <= t and c[:3] not in flips]
-        first_round = [c for c in cands if c[1] == t or (is_f16(c) and c[3] <= F16_FIRST_ULPS)]
-        second_round = sorted((c for c in cands if c[1] < t and not (is_f16(c) and c[3] <= F16_FIRST_ULPS)),
-                              key=lambda c: (-c[1], c[3]))
-        fixers = []  # (reach, group, candidate)
-        for round_cands in (first_round, second_round):
-            for cand in round_cands:
-                site, tok, idx, dist, value = cand
+
+        def round1():
+            for c in cands:
+                if c[1] == t or (is_f16(c) and c[3] <= F16_FIRST_ULPS):
+                    yield group_of(c, rnd.candidates), [c]
+
+        def round2():
+            rest = [c for c in cands if c[1] < t and not (is_f16(c) and c[3] <= F16_FIRST_ULPS)]
+            for c in sorted(rest, key=lambda c: (-c[1], c[3])):
+                yield group_of(c, rnd.candidates), [c]
+
+        def round3():
+            nonlocal trials
+            for a in sorted((c for c in cands if c[1] == t and c[3] <= PAIR_ULPS), key=lambda c: c[3]):
+                trials += 1
+                after = roundings(flips + [a[:3]])
+                ref.forward(tokens[:t + 1], kv_f32=kv_f32, rnd=after, start=t, past=kv)
+                for b in after.candidates:
+                    if b[:3] != a[:3] and b[:3] not in flips:
+                        yield [a[:3], b[:3]], [a, b]
+
+        fixers = []  # (reach, group, candidates)
+        for explanations in (round1, round2, round3):
+            for group, desc in explanations():
                 trials += 1
                 if trials > MAX_TRIALS:
                     break
-                # The same value rounded at the same site for another token (a repeated token id in
-                # layer 0 computes bit-identical activations) must round the same way: flip together.
-                group = [c[:3] for c in rnd.candidates if c[0] == site and c[2] == idx and c[4] == value]
                 # Positions before the first flipped token are unchanged: start there, with their K/V.
+                # Most wrong candidates already spoil that first position: check it alone first.
                 first = min(c[1] for c in group)
-                part = ref.forward(tokens[:t + 1], kv_f32=kv_f32, rnd=roundings(flips + group), start=first,
-                                   past=kv)
-                if first_bad(rel_err(eng[first:t + 1], part, scale), first) <= t:
+                kv1: list = []
+                part = ref.forward(tokens[:first + 1], kv_f32=kv_f32, rnd=roundings(flips + group), start=first,
+                                   past=kv, keep_kv=kv1)
+                if rel_err(eng[first:first + 1], part, scale)[0] > TOL_TIE:
                     continue
+                if t > first:
+                    part = ref.forward(tokens[:t + 1], kv_f32=kv_f32, rnd=roundings(flips + group), start=first + 1,
+                                       past=kv1)
+                    if first_bad(rel_err(eng[first + 1:t + 1], part, scale), first + 1) <= t:
+                        continue
                 full = ref.forward(tokens, kv_f32=kv_f32, rnd=roundings(flips + group), start=first, past=kv)
-                fixers.append((first_bad(rel_err(eng[first:], full, scale), first), group, cand))
+                fixers.append((first_bad(rel_err(eng[first:], full, scale), first), group, desc))
                 if fixers[-1][0] == n:
                     break  # explains everything
-            if fixers:
+            if fixers or trials > MAX_TRIALS:
                 break
         if not fixers:
             return logits, flips, t
-        fixers.sort(key=lambda fx: (-fx[0], not is_f16(fx[2]), fx[2][3]))
-        reach, group, (site, tok, idx, dist, value) = fixers[0]
-        others = sorted(c[1] for c in group if c[1] != tok)
-        print(f"  near-tie flip: layer {site[0]} {site[1]}, token {tok}, element {idx} "
-              f"({dist:g} ulps from the rounding boundary)"
-              + (f", with the same value at token(s) {others}" if others else "")
-              + f"; explains positions {t}..{reach - 1}")
+        fixers.sort(key=lambda fx: (-fx[0], len(fx[2]), not is_f16(fx[2][0]), fx[2][0][3]))
+        reach, group, desc = fixers[0]
+        for i, (site, tok, idx, dist, value) in enumerate(desc):
+            others = sorted(c[1] for c in group if c[0] == site and c[2] == idx and c[1] != tok)
+            print(f"  near-tie flip: layer {site[0]} {site[1]}, token {tok}, element {idx}, value {value:.9g} "
+                  f"({dist:g} ulps from the rounding boundary)"
+                  + (f", with the same value at token(s) {others}" if others else "")
+                  + (f"; explains positions {t}..{reach - 1}" if i == len(desc) - 1 else ", and"))
         flips = flips + group
 
 
