@@ -14,17 +14,3 @@ set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 
 set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64;-cpu;max;-L;/usr/aarch64-linux-gnu)
-
-# Newer GoogleTest sources (built from /usr/src/googletest in cross builds) already define the
-# GTest::gtest / GTest::gtest_main aliases that cmake/Dependencies.cmake adds again; skip such a
-# duplicate alias instead of failing. (Harmless once Dependencies.cmake checks `if(NOT TARGET ...)`.)
-if(NOT COMMAND _bitnet_add_library_checked)
-  function(_bitnet_add_library_checked)
-  endfunction()
-  function(add_library name)
-    if(name MATCHES "^GTest::" AND TARGET ${name})
-      return()
-    endif()
-    _add_library(${name} ${ARGN})
-  endfunction()
-endif()
