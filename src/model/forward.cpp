@@ -10,8 +10,37 @@
 namespace bitnet {
 
 namespace {
+
 constexpr size_t kRowGrain = 16;  // rows per unit of work when splitting a matrix across threads
+
+// Per-token work: split across threads for a batch, inline for a single token (waking the pool
+// for microseconds of work would cost more than the work).
+template <class F>
+void for_tokens(ThreadPool& pool, int64_t n, F&& body) {
+    if (n == 1) {
+        body(size_t{0}, size_t{1});
+    } else {
+        pool.parallel_for(static_cast<size_t>(n), 1, body);
+    }
 }
+
+// x[r] += p[r] over one thread's rows (vectorizable: the arrays never alias).
+void add_rows(float* __restrict x, const float* __restrict p, size_t b, size_t e) {
+    for (size_t r = b; r < e; ++r) x[r] += p[r];
+}
+
+void relu_sqr_mul(float* __restrict g, const float* __restrict u, size_t b, size_t e) {
+    for (size_t r = b; r < e; ++r) {
+        const float a = g[r] > 0.0f ? g[r] : 0.0f;
+        g[r] = a * a * u[r];
+    }
+}
+
+void silu_mul(float* __restrict g, const float* __restrict u, size_t b, size_t e) {
+    for (size_t r = b; r < e; ++r) g[r] = g[r] / (1.0f + std::exp(-g[r])) * u[r];
+}
+
+}  // namespace
 
 Forward::Forward(const ModelConfig& config, const ModelWeights& weights, int64_t n_batch)
     : c_(config), weights_(weights), k_(kernels()), n_batch_(std::max<int64_t>(1, n_batch)) {
@@ -65,11 +94,7 @@ void Forward::norm(ThreadPool& pool, int64_t n, const float* in, int64_t dim, co
     auto body = [&](size_t b, size_t e) {
         for (size_t t = b; t < e; ++t) k_.rms_norm(in + t * dim, weight, dim, c_.rms_eps, xn_.data() + t * dim);
     };
-    if (n == 1) {
-        body(0, 1);
-    } else {
-        pool.parallel_for(static_cast<size_t>(n), 1, body);
-    }
+    for_tokens(pool, n, body);
 }
 
 // Quantizes xn_ for the given layout, once per norm and layout.
@@ -83,11 +108,7 @@ void Forward::quantize(ThreadPool& pool, int64_t n, WeightLayout layout) {
                 k_.quantize_acts(xn_.data() + t * norm_dim_, norm_dim_, layout, base + t * act_stride_, sc + t);
             }
         };
-        if (n == 1) {
-            body(0, 1);
-        } else {
-            pool.parallel_for(static_cast<size_t>(n), 1, body);
-        }
+        for_tokens(pool, n, body);
         quantized_[which] = true;
     }
 }
@@ -128,7 +149,7 @@ void Forward::attention_block(const LayerWeights& L, int64_t layer, int64_t n, i
 
     void* k_cache = cache.k(layer);
     void* v_cache = cache.v(layer);
-    pool.parallel_for(static_cast<size_t>(n), 1, [&](size_t b, size_t e) {
+    for_tokens(pool, n, [&](size_t b, size_t e) {
         for (size_t t = b; t < e; ++t) {
             const float* cs = rope_cos_.data() + t * (hd / 2);
             const float* sn = rope_sin_.data() + t * (hd / 2);
@@ -157,11 +178,7 @@ void Forward::attention_block(const LayerWeights& L, int64_t layer, int64_t n, i
 
     norm(pool, n, att_.data(), q_dim, L.attn_sub_norm);
     matmul(pool, n, {{&L.wo, proj_.data()}}, [&](size_t b, size_t e) {
-        for (int64_t t = 0; t < n; ++t) {
-            float* x = x_.data() + t * c_.n_embd;
-            const float* p = proj_.data() + t * c_.n_embd;
-            for (size_t r = b; r < e; ++r) x[r] += p[r];
-        }
+        for (int64_t t = 0; t < n; ++t) add_rows(x_.data() + t * c_.n_embd, proj_.data() + t * c_.n_embd, b, e);
     });
 }
 
@@ -173,23 +190,16 @@ void Forward::ffn_block(const LayerWeights& L, int64_t n, ThreadPool& pool) {
         for (int64_t t = 0; t < n; ++t) {
             float* g = gate_.data() + t * n_ff;
             const float* u = up_.data() + t * n_ff;
-            for (size_t r = b; r < e; ++r) {
-                if (relu_sqr) {
-                    const float a = std::max(g[r], 0.0f);
-                    g[r] = a * a * u[r];
-                } else {
-                    g[r] = g[r] / (1.0f + std::exp(-g[r])) * u[r];
-                }
+            if (relu_sqr) {
+                relu_sqr_mul(g, u, b, e);
+            } else {
+                silu_mul(g, u, b, e);
             }
         }
     });
     norm(pool, n, gate_.data(), n_ff, L.ffn_sub_norm);
     matmul(pool, n, {{&L.w_down, proj_.data()}}, [&](size_t b, size_t e) {
-        for (int64_t t = 0; t < n; ++t) {
-            float* x = x_.data() + t * c_.n_embd;
-            const float* p = proj_.data() + t * c_.n_embd;
-            for (size_t r = b; r < e; ++r) x[r] += p[r];
-        }
+        for (int64_t t = 0; t < n; ++t) add_rows(x_.data() + t * c_.n_embd, proj_.data() + t * c_.n_embd, b, e);
     });
 }
 

@@ -11,6 +11,8 @@ namespace bitnet {
 std::shared_ptr<const LoadedModel> LoadedModel::load(const std::string& path, const ModelLoadOptions& options) {
     const auto start = std::chrono::steady_clock::now();
     GgufFile file = GgufFile::open(path);
+    // Start reading the whole file from disk now; every weight is needed for the first token.
+    if (file.mapping() != nullptr) file.mapping()->advise_willneed(0, file.file_size());
     ModelConfig config = read_model_config(file);
     if (!file.has("tokenizer.ggml.tokens")) {
         fail(strprintf("%s: model has no tokenizer metadata (tokenizer.ggml.tokens missing)", path.c_str()));
