@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -209,8 +210,8 @@ def main() -> int:
     t_start = time.time()
     with tempfile.TemporaryDirectory(prefix="bitnet-ref-") as tmp:
         model = os.path.join(tmp, "model.gguf")
-        run([args.cli, "synth", "--preset", args.preset, "--type", args.type, "--seed", str(args.seed), "-q", "-o", model]
-            + args.synth)
+        run([args.cli, "synth", "--preset", args.preset, "--type", args.type, "--seed", str(args.seed), "-q",
+             "-o", model, *args.synth])
         ref = br.BitNetReference(model)
         print(f"model: {args.type}, arch {ref.arch}, {ref.n_layer} layers, embd {ref.n_embd}, ff {ref.n_ff}, "
               f"heads {ref.n_head}/{ref.n_head_kv}, head_dim {ref.head_dim}, vocab {ref.n_vocab}, "
@@ -258,14 +259,15 @@ def main() -> int:
             if not np.array_equal(other.view(np.uint32), eng.view(np.uint32)):
                 ok = False
                 diff = np.nonzero((other != eng).any(axis=1))[0]
-                print(f"FAIL: --threads {threads} --batch {batch} logits differ from --threads 1 --batch "
-                      f"{N_TOKENS} at {len(diff)} position(s), first {diff[0]}, max |d| "
-                      f"{np.abs(other - eng).max():.3e}")
+                last = N_TOKENS % batch or batch
+                passes = f" (passes of {batch} tokens, the last of {last})" if batch < N_TOKENS else ""
+                print(f"FAIL: --threads {threads} --batch {batch}{passes}: logits differ from --threads 1 --batch "
+                      f"{N_TOKENS} at {len(diff)} position(s) {diff.tolist()[:8]}, "
+                      f"{int((other != eng).sum())} logits, max |d| {np.abs(other - eng).max():.3e}")
             else:
                 print(f"deterministic: --threads {threads} --batch {batch} bit-identical")
 
         if args.keep:
-            import shutil
             os.makedirs(args.keep, exist_ok=True)
             for name in ("model.gguf", "tokens.txt", "eng.f32"):
                 shutil.copy(os.path.join(tmp, name), args.keep)

@@ -237,7 +237,8 @@ def main() -> int:
                       f"{tag}: dequantize {name}", failures)
                 if Texp is not None:
                     tm = gr.ternary(g, name)
-                    W = (tm.T.reshape(rows, -1, tm.block).astype(np.float32) * tm.scales[:, :, None]).reshape(rows, cols)
+                    W = tm.T.reshape(rows, -1, tm.block).astype(np.float32) * tm.scales[:, :, None]
+                    W = W.reshape(rows, cols)
                     check(np.array_equal(tm.T, Texp) and np.array_equal(W, vals), f"{tag}: ternary {name}", failures)
 
     print("PASS" if not failures else f"FAIL: {len(failures)} check(s)")

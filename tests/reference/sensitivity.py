@@ -92,7 +92,8 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="bitnet-sens-") as tmp:
         model = os.path.join(tmp, "model.gguf")
-        rr.run([args.cli, "synth", "--preset", "tiny", "--type", args.type, "--seed", str(args.seed), "-q", "-o", model])
+        rr.run([args.cli, "synth", "--preset", "tiny", "--type", args.type, "--seed", str(args.seed), "-q",
+                "-o", model])
         ref = br.BitNetReference(model)
         tokens = rr.make_prompt(args.cli, model, ref.n_vocab, args.seed)
         tokens_file = os.path.join(tmp, "tokens.txt")
