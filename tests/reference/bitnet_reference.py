@@ -137,8 +137,8 @@ def act_quant(x: np.ndarray, rnd: Roundings | None = None, site=None) -> tuple[n
     s as f32 [rows, 1])."""
     x = x.astype(F32)
     amax = np.abs(x).max(axis=-1, keepdims=True)
-    s = F32(127.0) / np.maximum(amax, F32(1e-5))  # f32 division, as the engine does it
-    prod = x * s  # f32 product: the rounding below must see the same value as in C++
+    s = F32(127.0) / np.maximum(amax, F32(1e-5))  # in f32, as specified
+    prod = x * s  # f32 product: the rounding must see the value an f32 implementation sees
     q = np.rint(prod)  # np.rint rounds half to even
     if rnd is not None:
         q = rnd.round_int(site, prod, q)
