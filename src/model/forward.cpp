@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "core/error.hpp"
 #include "core/thread_pool.hpp"
@@ -11,7 +12,10 @@ namespace bitnet {
 
 namespace {
 
-constexpr size_t kRowGrain = 16;  // rows per unit of work when splitting a matrix across threads
+// Rows per unit of work when a matrix is split across threads: small for one token (the kernel
+// streams rows), larger for a batch (the kernel blocks rows for cache reuse across tokens).
+constexpr size_t kRowGrain = 32;
+constexpr size_t kRowGrainBatch = 64;
 
 // Per-token work: split across threads for a batch, inline for a single token (waking the pool
 // for microseconds of work would cost more than the work).
@@ -125,19 +129,33 @@ template <class Epilogue>
 void Forward::matmul(ThreadPool& pool, int64_t n, std::initializer_list<std::pair<const TernaryMatrix*, float*>> mats,
                      Epilogue&& epilogue) {
     for (const auto& [w, out] : mats) quantize(pool, n, w->layout);
-    pool.run([&](int thread) {
-        ThreadPool::Range first{0, 0};
-        bool is_first = true;
+    // Matrices with the same number of rows share the row units (an epilogue for rows [b, e) then
+    // sees all their outputs); otherwise units run over the rows of one matrix after another.
+    const size_t grain = n == 1 ? kRowGrain : kRowGrainBatch;
+    const auto* first = mats.begin()->first;
+    const bool same_rows = std::all_of(mats.begin(), mats.end(), [&](const auto& m) { return m.first->rows == first->rows; });
+    auto run_rows = [&](const TernaryMatrix& w, float* out, size_t b, size_t e) {
+        k_.ternary_matmul(w, static_cast<int64_t>(b), static_cast<int64_t>(e), act_data(w.layout),
+                          static_cast<size_t>(act_stride_), act_scales(w.layout), n, out, static_cast<size_t>(w.rows));
+    };
+    if (same_rows) {
+        pool.parallel_for(static_cast<size_t>(first->rows), grain, [&](size_t b, size_t e) {
+            for (const auto& [w, out] : mats) run_rows(*w, out, b, e);
+            epilogue(b, e);
+        });
+        return;
+    }
+    if constexpr (!std::is_same_v<std::decay_t<Epilogue>, NoEpilogue>) fail("an epilogue needs matrices of equal rows");
+    size_t units = 0;
+    for (const auto& [w, out] : mats) units += (static_cast<size_t>(w->rows) + grain - 1) / grain;
+    pool.parallel_for(units, 1, [&](size_t ub, size_t ue) {
+        size_t base = 0;
         for (const auto& [w, out] : mats) {
-            const auto range = ThreadPool::split(static_cast<size_t>(w->rows), kRowGrain, thread, pool.size());
-            if (is_first) first = range;
-            is_first = false;
-            if (range.begin == range.end) continue;
-            k_.ternary_matmul(*w, static_cast<int64_t>(range.begin), static_cast<int64_t>(range.end),
-                              act_data(w->layout), static_cast<size_t>(act_stride_), act_scales(w->layout), n, out,
-                              static_cast<size_t>(w->rows));
+            const size_t mu = (static_cast<size_t>(w->rows) + grain - 1) / grain;
+            const size_t b = std::max(ub, base), e = std::min(ue, base + mu);
+            if (b < e) run_rows(*w, out, (b - base) * grain, std::min(static_cast<size_t>(w->rows), (e - base) * grain));
+            base += mu;
         }
-        if (first.begin < first.end) epilogue(first.begin, first.end);
     });
 }
 
@@ -163,10 +181,9 @@ void Forward::attention_block(const LayerWeights& L, int64_t layer, int64_t n, i
     const int64_t group = c_.gqa_group();
     const size_t elem = cache.f16() ? 2 : 4;
     const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-    pool.run([&](int thread) {
-        const auto range = ThreadPool::split(static_cast<size_t>(n * c_.n_head_kv), 1, thread, pool.size());
+    pool.parallel_for(static_cast<size_t>(n * c_.n_head_kv), 1, [&](size_t ub, size_t ue, int thread) {
         float* scratch = att_scratch_[static_cast<size_t>(thread)].data();
-        for (size_t u = range.begin; u < range.end; ++u) {
+        for (size_t u = ub; u < ue; ++u) {
             const int64_t t = static_cast<int64_t>(u) / c_.n_head_kv, g = static_cast<int64_t>(u) % c_.n_head_kv;
             const size_t off = static_cast<size_t>(g * hd) * elem;
             k_.attention(q_.data() + t * q_dim + g * group * hd, static_cast<int>(group), static_cast<int>(hd),
@@ -227,12 +244,9 @@ void Forward::head(ThreadPool& pool, int64_t first, int64_t count, std::span<flo
         acts = blocks;
     }
     const int64_t n_vocab = weights_.n_vocab;
-    pool.run([&](int thread) {
-        const auto range = ThreadPool::split(static_cast<size_t>(n_vocab), 64, thread, pool.size());
-        if (range.begin < range.end) {
-            k_.dense_matmul(w, static_cast<int64_t>(range.begin), static_cast<int64_t>(range.end), acts, stride, count,
-                            logits.data(), static_cast<size_t>(n_vocab));
-        }
+    pool.parallel_for(static_cast<size_t>(n_vocab), count == 1 ? 256 : 128, [&](size_t b, size_t e) {
+        k_.dense_matmul(w, static_cast<int64_t>(b), static_cast<int64_t>(e), acts, stride, count, logits.data(),
+                        static_cast<size_t>(n_vocab));
     });
 }
 

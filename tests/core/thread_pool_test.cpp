@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <vector>
 
 #include "core/thread_pool.hpp"
@@ -60,4 +62,31 @@ TEST(ThreadPool, ParallelForSums) {
         total += s;
     });
     EXPECT_EQ(total.load(), 10000);
+}
+
+TEST(ThreadPool, ParallelForRunsEveryIndexExactlyOnceInGrainAlignedRanges) {
+    ThreadPool pool(2);
+    const size_t n = 10007, grain = 7;
+    std::vector<std::atomic<int>> hits(n);
+    std::atomic<int> misaligned{0};
+    for (int rep = 0; rep < 50; ++rep) {
+        pool.parallel_for(n, grain, [&](size_t b, size_t e, int thread) {
+            if (b % grain != 0 || (e % grain != 0 && e != n) || thread < 0 || thread > 1) misaligned++;
+            for (size_t i = b; i < e; ++i) hits[i]++;
+        });
+    }
+    EXPECT_EQ(misaligned.load(), 0);
+    for (size_t i = 0; i < n; ++i) ASSERT_EQ(hits[i].load(), 50) << i;
+}
+
+TEST(ThreadPool, ParallelForFinishesWhileAWorkerIsBusyElsewhere) {
+    // The worker is stuck in a long unit; the caller takes over the worker's remaining share.
+    ThreadPool pool(2);
+    std::atomic<long> sum{0};
+    std::atomic<bool> slow_done{false};
+    pool.parallel_for(1000, 1, [&](size_t b, size_t e, int thread) {
+        if (thread == 1 && !slow_done.exchange(true)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        for (size_t i = b; i < e; ++i) sum += static_cast<long>(i);
+    });
+    EXPECT_EQ(sum.load(), 999L * 1000 / 2);
 }
