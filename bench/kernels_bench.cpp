@@ -355,10 +355,13 @@ void register_all() {
                     ->UseRealTime()
                     ->Unit(benchmark::kMillisecond);
             }
-            benchmark::RegisterBenchmark(("head_gemm64/" + isa + "/" + name + "/t2").c_str(), dense_matmul, t, type,
-                                         int64_t{4096}, int64_t{64}, 2)
-                ->UseRealTime()
-                ->Unit(benchmark::kMillisecond);
+            for (int threads : {1, 2}) {
+                benchmark::RegisterBenchmark(
+                    ("head_gemm64/" + isa + "/" + name + "/t" + std::to_string(threads)).c_str(), dense_matmul, t, type,
+                    int64_t{4096}, int64_t{64}, threads)
+                    ->UseRealTime()
+                    ->Unit(benchmark::kMillisecond);
+            }
         }
         for (bool f16 : {true, false}) {
             for (int64_t n_pos : {256, 1024, 4096}) {

@@ -1,6 +1,10 @@
 #pragma once
 // Internal interface of the AVX-512 dense (LM head) kernels: register tiles of R weight rows x T
-// tokens, one per weight type family. Include only from *_avx512.cpp files.
+// tokens, one set per weight type. Include only from *_avx512.cpp files.
+//
+// Every tile of a set (and the one-row one-token tile used for GEMV) computes each (row, token)
+// dot product with the same sequence of float operations, so a result never depends on which
+// tile produced it: not on the number of tokens in the call, nor on the row range (thread split).
 #include <cstddef>
 #include <cstdint>
 
@@ -19,12 +23,15 @@ struct DenseTileArgs {
 };
 using DenseTileFn = void (*)(const DenseTileArgs& args, float* dots);
 
-inline constexpr int kDenseRows = 4;
-inline constexpr int kDenseTokens = 4;
+inline constexpr int kDenseMaxRows = 4;
+inline constexpr int kDenseMaxTokens = 4;
 
-// tiles[r - 1][t - 1] for 1..kDenseRows rows and 1..kDenseTokens tokens.
+// tiles[r - 1][t - 1] for 1..rows rows and 1..tokens tokens (the type's largest tile); tiles[0][0]
+// reads one row as one sequential stream.
 struct DenseTileSet {
-    DenseTileFn tiles[kDenseRows][kDenseTokens];
+    int rows;
+    int tokens;
+    DenseTileFn tiles[kDenseMaxRows][kDenseMaxTokens];
 };
 
 const DenseTileSet& dense_f32_tiles();

@@ -1,5 +1,12 @@
 // AVX-512 tiles for f32 / f16 / bf16 weight rows against f32 activations: each weight vector is
 // loaded (and widened to f32: vcvtph2ps for f16, a 16-bit shift for bf16) once and feeds T tokens.
+//
+// One order of operations for every (row, token) pair, whatever the tile: the row is cut into
+// 16-column chunks, chunk c goes into accumulator c % kAcc with one FMA (chunks in increasing
+// order; the last round of kAcc chunks is masked, lanes past the row end load as zeros), then the
+// accumulators are added pairwise ((a0 + a1) + (a2 + a3)) and reduced with hsum_ps. Full rounds
+// run unmasked, which gives the same values as all-ones masks.
+#include <algorithm>
 #include <utility>
 
 #include "kernels/avx512_util.hpp"
@@ -10,6 +17,12 @@
 namespace bitnet::avx512 {
 
 namespace {
+
+// Two accumulators per pair hide the FMA latency; a 3 x 4 tile holds 24 of them plus three weight
+// vectors and one activation vector in the 32 zmm registers.
+constexpr int kAcc = 2;
+constexpr int kTileRows = 3, kTileTokens = 4;
+static_assert(kTileRows <= kDenseMaxRows && kTileTokens <= kDenseMaxTokens);
 
 template <DenseType Ty>
 BITNET_ALWAYS_INLINE __m512 load_weights(const uint8_t* row, int64_t k, __mmask16 m) {
@@ -23,54 +36,64 @@ BITNET_ALWAYS_INLINE __m512 load_weights(const uint8_t* row, int64_t k, __mmask1
     }
 }
 
-// One loop with masked loads for every step (free on AVX-512) instead of a separate tail step: a
-// second code path over the accumulators after the loop makes GCC keep them in memory.
-template <DenseType Ty, int R, int T>
-void float_tile(const DenseTileArgs& args, float* dots) {
-    __m512 acc[R][T];
-    BITNET_UNROLL
-    for (int r = 0; r < R; ++r) {
-        BITNET_UNROLL
-        for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
-    }
-    for (int64_t k = 0; k < args.cols; k += 16) {
-        const __mmask16 m = first_lanes16(args.cols - k);
-        __m512 w[R];
-        BITNET_UNROLL
-        for (int r = 0; r < R; ++r) w[r] = load_weights<Ty>(args.w + r * args.w_stride, k, m);
-        BITNET_UNROLL
-        for (int t = 0; t < T; ++t) {
-            const __m512 xv = _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(args.a + t * args.a_stride) + k);
-            BITNET_UNROLL
-            for (int r = 0; r < R; ++r) acc[r][t] = _mm512_fmadd_ps(w[r], xv, acc[r][t]);
-        }
-    }
-    BITNET_UNROLL
-    for (int r = 0; r < R; ++r) {
-        BITNET_UNROLL
-        for (int t = 0; t < T; ++t) dots[r * T + t] = _mm512_reduce_add_ps(acc[r][t]);
+// The final combine of one pair's accumulators (the same code for every tile).
+template <int NA = kAcc>
+BITNET_ALWAYS_INLINE float combine(const __m512 (&acc)[NA]) {
+    if constexpr (NA == 1) {
+        return hsum_ps(acc[0]);
+    } else if constexpr (NA == 2) {
+        return hsum_ps(_mm512_add_ps(acc[0], acc[1]));
+    } else {
+        static_assert(NA == 4);
+        return hsum_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
     }
 }
 
-// The one-row, one-token tile used for GEMV: the matrix is read as one sequential stream (one row
-// after another, see ternary_avx512.hpp), with four accumulators to hide the FMA latency.
-template <DenseType Ty>
-void float_gemv(const DenseTileArgs& args, float* dots) {
-    const float* x = reinterpret_cast<const float*>(args.a);
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    const __mmask16 all = 0xffff;
+// One round: chunk j of the kAcc chunks starting at column k into accumulator j of every pair.
+// Masked rounds clamp the column to the row end, so no pointer goes past it (mask 0 there).
+template <DenseType Ty, int R, int T, bool Masked>
+BITNET_ALWAYS_INLINE void round(const DenseTileArgs& args, int64_t k, __m512 (&acc)[R][T][kAcc]) {
+    BITNET_UNROLL
+    for (int j = 0; j < kAcc; ++j) {
+        int64_t kj = k + 16 * j;
+        __mmask16 m = 0xffff;
+        if constexpr (Masked) {
+            kj = std::min(kj, args.cols);
+            m = first_lanes16(args.cols - kj);
+        }
+        __m512 w[R];
+        BITNET_UNROLL
+        for (int r = 0; r < R; ++r) w[r] = load_weights<Ty>(args.w + r * args.w_stride, kj, m);
+        BITNET_UNROLL
+        for (int t = 0; t < T; ++t) {
+            const __m512 xv = _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(args.a + t * args.a_stride) + kj);
+            BITNET_UNROLL
+            for (int r = 0; r < R; ++r) acc[r][t][j] = _mm512_fmadd_ps(w[r], xv, acc[r][t][j]);
+        }
+    }
+}
+
+// R rows x T tokens. The one-row one-token instance serves GEMV, reading the matrix as one
+// sequential stream (one row after another, see ternary_avx512.hpp).
+template <DenseType Ty, int R, int T>
+void float_tile(const DenseTileArgs& args, float* dots) {
+    __m512 acc[R][T][kAcc];
+    BITNET_UNROLL
+    for (int r = 0; r < R; ++r) {
+        BITNET_UNROLL
+        for (int t = 0; t < T; ++t) {
+            BITNET_UNROLL
+            for (int j = 0; j < kAcc; ++j) acc[r][t][j] = _mm512_setzero_ps();
+        }
+    }
     int64_t k = 0;
-    for (; k + 64 <= args.cols; k += 64) {
-        a0 = _mm512_fmadd_ps(load_weights<Ty>(args.w, k, all), _mm512_loadu_ps(x + k), a0);
-        a1 = _mm512_fmadd_ps(load_weights<Ty>(args.w, k + 16, all), _mm512_loadu_ps(x + k + 16), a1);
-        a2 = _mm512_fmadd_ps(load_weights<Ty>(args.w, k + 32, all), _mm512_loadu_ps(x + k + 32), a2);
-        a3 = _mm512_fmadd_ps(load_weights<Ty>(args.w, k + 48, all), _mm512_loadu_ps(x + k + 48), a3);
+    for (; k + 16 * kAcc <= args.cols; k += 16 * kAcc) round<Ty, R, T, false>(args, k, acc);
+    if (k < args.cols) round<Ty, R, T, true>(args, k, acc);
+    BITNET_UNROLL
+    for (int r = 0; r < R; ++r) {
+        BITNET_UNROLL
+        for (int t = 0; t < T; ++t) dots[r * T + t] = combine(acc[r][t]);
     }
-    for (; k < args.cols; k += 16) {
-        const __mmask16 m = first_lanes16(args.cols - k);
-        a0 = _mm512_fmadd_ps(load_weights<Ty>(args.w, k, m), _mm512_maskz_loadu_ps(m, x + k), a0);
-    }
-    dots[0] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
 }
 
 template <DenseType Ty, int T, int... R>
@@ -80,15 +103,15 @@ constexpr void fill_column(DenseTileSet& set, std::integer_sequence<int, R...>) 
 
 template <DenseType Ty, int... T>
 constexpr DenseTileSet make_tiles(std::integer_sequence<int, T...>) {
-    DenseTileSet set{};
-    (fill_column<Ty, T + 1>(set, std::make_integer_sequence<int, kDenseRows>{}), ...);
-    set.tiles[0][0] = &float_gemv<Ty>;
+    DenseTileSet set{kTileRows, kTileTokens, {}};
+    (fill_column<Ty, T + 1>(set, std::make_integer_sequence<int, kTileRows>{}), ...);
     return set;
 }
 
-constexpr DenseTileSet kF32 = make_tiles<DenseType::f32>(std::make_integer_sequence<int, kDenseTokens>{});
-constexpr DenseTileSet kF16 = make_tiles<DenseType::f16>(std::make_integer_sequence<int, kDenseTokens>{});
-constexpr DenseTileSet kBf16 = make_tiles<DenseType::bf16>(std::make_integer_sequence<int, kDenseTokens>{});
+constexpr auto kTokenSeq = std::make_integer_sequence<int, kTileTokens>{};
+constexpr DenseTileSet kF32 = make_tiles<DenseType::f32>(kTokenSeq);
+constexpr DenseTileSet kF16 = make_tiles<DenseType::f16>(kTokenSeq);
+constexpr DenseTileSet kBf16 = make_tiles<DenseType::bf16>(kTokenSeq);
 
 }  // namespace
 

@@ -17,7 +17,9 @@ namespace bitnet::avx2 {
 
 namespace {
 
-constexpr int kRows = 2, kTokens = 4;
+// 2 x 3 tiles: 12 float accumulators (two per pair) plus two weight vectors and one activation
+// vector fit the 16 ymm registers.
+constexpr int kRows = 2, kTokens = 3;
 constexpr int64_t kRowBlock = 32;
 
 struct Args {
@@ -64,16 +66,20 @@ float load1(const uint8_t* row, int64_t k) {
     }
 }
 
+// One order of operations for every (row, token) pair, whatever the tile, so a result does not
+// depend on the tokens in the call or on the row range: 8-column chunk c goes into accumulator
+// c % 2 (full pairs of chunks first, then at most one lone chunk into accumulator 0), the two are
+// added and reduced with hsum_ps, and the ragged tail is added element by element. The one-row
+// one-token instance serves GEMV (one sequential stream); two accumulators hide the FMA latency.
 template <DenseType Ty, int R, int T>
 void float_tile(const Args& args, float* dots) {
-    __m256 acc[R][T];
+    __m256 acc[R][T][2];
     BITNET_UNROLL
     for (int r = 0; r < R; ++r) {
         BITNET_UNROLL
-        for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
+        for (int t = 0; t < T; ++t) acc[r][t][0] = acc[r][t][1] = _mm256_setzero_ps();
     }
-    int64_t k = 0;
-    for (; k + 8 <= args.cols; k += 8) {
+    auto chunk = [&](int64_t k, int j) __attribute__((always_inline)) {
         __m256 w[R];
         BITNET_UNROLL
         for (int r = 0; r < R; ++r) w[r] = load8<Ty>(args.w + r * args.w_stride, k);
@@ -81,36 +87,28 @@ void float_tile(const Args& args, float* dots) {
         for (int t = 0; t < T; ++t) {
             const __m256 x = _mm256_loadu_ps(reinterpret_cast<const float*>(args.a + t * args.a_stride) + k);
             BITNET_UNROLL
-            for (int r = 0; r < R; ++r) acc[r][t] = _mm256_fmadd_ps(w[r], x, acc[r][t]);
+            for (int r = 0; r < R; ++r) acc[r][t][j] = _mm256_fmadd_ps(w[r], x, acc[r][t][j]);
         }
+    };
+    int64_t k = 0;
+    for (; k + 16 <= args.cols; k += 16) {
+        chunk(k, 0);
+        chunk(k + 8, 1);
+    }
+    if (k + 8 <= args.cols) {
+        chunk(k, 0);
+        k += 8;
     }
     BITNET_UNROLL
     for (int r = 0; r < R; ++r) {
         BITNET_UNROLL
         for (int t = 0; t < T; ++t) {
-            float s = hsum_ps(acc[r][t]);
+            float s = hsum_ps(_mm256_add_ps(acc[r][t][0], acc[r][t][1]));
             const float* x = reinterpret_cast<const float*>(args.a + t * args.a_stride);
             for (int64_t j = k; j < args.cols; ++j) s += load1<Ty>(args.w + r * args.w_stride, j) * x[j];
             dots[r * T + t] = s;
         }
     }
-}
-
-template <DenseType Ty>
-void float_gemv(const Args& args, float* dots) {
-    const float* x = reinterpret_cast<const float*>(args.a);
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    int64_t k = 0;
-    for (; k + 32 <= args.cols; k += 32) {
-        a0 = _mm256_fmadd_ps(load8<Ty>(args.w, k), _mm256_loadu_ps(x + k), a0);
-        a1 = _mm256_fmadd_ps(load8<Ty>(args.w, k + 8), _mm256_loadu_ps(x + k + 8), a1);
-        a2 = _mm256_fmadd_ps(load8<Ty>(args.w, k + 16), _mm256_loadu_ps(x + k + 16), a2);
-        a3 = _mm256_fmadd_ps(load8<Ty>(args.w, k + 24), _mm256_loadu_ps(x + k + 24), a3);
-    }
-    for (; k + 8 <= args.cols; k += 8) a0 = _mm256_fmadd_ps(load8<Ty>(args.w, k), _mm256_loadu_ps(x + k), a0);
-    float s = hsum_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-    for (; k < args.cols; ++k) s += load1<Ty>(args.w, k) * x[k];
-    dots[0] = s;
 }
 
 template <int R, int T>
@@ -254,7 +252,6 @@ constexpr TileSet make_set(std::integer_sequence<int, T...>) {
         (fill_q6_k<T + 1>(set, rows), ...);
     } else {
         (fill_float<Ty, T + 1>(set, rows), ...);
-        set.tiles[0][0] = &float_gemv<Ty>;
     }
     return set;
 }

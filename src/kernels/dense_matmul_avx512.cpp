@@ -1,5 +1,7 @@
 // AVX-512 dense matmul entry (LM head, token embedding as head): walks rows x tokens in register
-// tiles; the per-type tiles live in dense_float_avx512.cpp and dense_quant_avx512.cpp.
+// tiles; the per-type tiles live in dense_float_avx512.cpp and dense_quant_avx512.cpp. Every tile
+// computes a (row, token) pair the same way (dense_avx512.hpp), so the walk order and the tile
+// sizes at the edges are free choices made for speed only.
 #include "kernels/dense_avx512.hpp"
 #include "kernels/variants.hpp"
 #include "kernels/x86_intrin.hpp"
@@ -30,7 +32,7 @@ void dense_matmul(const DenseMatrix& w, int64_t row_begin, int64_t row_end, cons
                   int64_t n_tokens, float* out, size_t out_stride) {
     const DenseTileSet& set = tiles_for(w.type);
     const auto* a_bytes = static_cast<const uint8_t*>(acts);
-    float dots[kDenseRows * kDenseTokens];
+    float dots[kDenseMaxRows * kDenseMaxTokens];
     if (n_tokens == 1) {
         // One sequential stream: row after row through the one-row tile.
         for (int64_t r = row_begin; r < row_end; ++r) {
@@ -41,11 +43,11 @@ void dense_matmul(const DenseMatrix& w, int64_t row_begin, int64_t row_end, cons
     }
     for (int64_t rb = row_begin; rb < row_end; rb += kRowBlock) {
         const int64_t rb_end = rb + kRowBlock < row_end ? rb + kRowBlock : row_end;
-        for (int64_t t = 0; t < n_tokens; t += kDenseTokens) {
-            const int nt = static_cast<int>(n_tokens - t < kDenseTokens ? n_tokens - t : kDenseTokens);
+        for (int64_t t = 0; t < n_tokens; t += set.tokens) {
+            const int nt = static_cast<int>(n_tokens - t < set.tokens ? n_tokens - t : set.tokens);
             const uint8_t* a = a_bytes + static_cast<size_t>(t) * act_stride;
-            for (int64_t r = rb; r < rb_end; r += kDenseRows) {
-                const int nr = static_cast<int>(rb_end - r < kDenseRows ? rb_end - r : kDenseRows);
+            for (int64_t r = rb; r < rb_end; r += set.rows) {
+                const int nr = static_cast<int>(rb_end - r < set.rows ? rb_end - r : set.rows);
                 set.tiles[nr - 1][nt - 1](
                     {w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, a, act_stride}, dots);
                 for (int j = 0; j < nt; ++j) {

@@ -196,19 +196,19 @@ constexpr void fill_q6_k(DenseTileSet& set, std::integer_sequence<int, R...>) {
 
 template <int... T>
 constexpr DenseTileSet make_q8_0(std::integer_sequence<int, T...>) {
-    DenseTileSet set{};
-    (fill_q8_0<T + 1>(set, std::make_integer_sequence<int, kDenseRows>{}), ...);
+    DenseTileSet set{kDenseMaxRows, kDenseMaxTokens, {}};
+    (fill_q8_0<T + 1>(set, std::make_integer_sequence<int, kDenseMaxRows>{}), ...);
     return set;
 }
 template <int... T>
 constexpr DenseTileSet make_q6_k(std::integer_sequence<int, T...>) {
-    DenseTileSet set{};
-    (fill_q6_k<T + 1>(set, std::make_integer_sequence<int, kDenseRows>{}), ...);
+    DenseTileSet set{kDenseMaxRows, kDenseMaxTokens, {}};
+    (fill_q6_k<T + 1>(set, std::make_integer_sequence<int, kDenseMaxRows>{}), ...);
     return set;
 }
 
-constexpr DenseTileSet kQ8_0 = make_q8_0(std::make_integer_sequence<int, kDenseTokens>{});
-constexpr DenseTileSet kQ6_K = make_q6_k(std::make_integer_sequence<int, kDenseTokens>{});
+constexpr DenseTileSet kQ8_0 = make_q8_0(std::make_integer_sequence<int, kDenseMaxTokens>{});
+constexpr DenseTileSet kQ6_K = make_q6_k(std::make_integer_sequence<int, kDenseMaxTokens>{});
 
 }  // namespace
 

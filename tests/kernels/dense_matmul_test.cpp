@@ -1,7 +1,10 @@
 // Dense (LM head) kernels accumulate in f32: results must agree with the scalar reference to
 // within float rounding, measured against sum |w_k * x_k| (the error scale of any summation order).
+// Within one table, out[t][r] must be a pure function of (row r, token t): bit-identical however
+// the rows and tokens are split into calls (batch vs one token, thread row ranges).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -187,6 +190,80 @@ TEST_P(DenseMatmul, AllTypesMatchReference) {
                     check(w, a, n_tokens, 0, rows);
                     if (rows > 2) check(w, a, n_tokens, 1, rows - 1);
                 }
+            }
+        }
+    }
+}
+
+// Runs dense_matmul over rows [rb, re) for tokens [t0, t1) of `a`, writing into the full-size
+// `out` (token-major, out_stride = rows) at the same places a single call would.
+void call_part(const KernelTable& k, const Dense& w, const DenseActs& a, int64_t rb, int64_t re, int64_t t0, int64_t t1,
+               std::vector<float>& out) {
+    const auto stride = static_cast<size_t>(w.rows);
+    k.dense_matmul(w.matrix(), rb, re, a.data.data() + static_cast<size_t>(t0) * a.stride, a.stride, t1 - t0,
+                   out.data() + static_cast<size_t>(t0) * stride, stride);
+}
+
+// Bitwise comparison (memcmp semantics, so -0.0f vs 0.0f and NaN payloads count as different).
+::testing::AssertionResult same_bits(const std::vector<float>& got, const std::vector<float>& want, int64_t rows) {
+    for (size_t i = 0; i < want.size(); ++i) {
+        if (test::bits_of(got[i]) != test::bits_of(want[i]))
+            return ::testing::AssertionFailure() << "token " << i / static_cast<size_t>(rows) << " row "
+                                                 << i % static_cast<size_t>(rows) << ": " << got[i] << " vs "
+                                                 << want[i] << " of the full call";
+    }
+    return ::testing::AssertionSuccess();
+}
+
+TEST_P(DenseMatmul, ResultDoesNotDependOnCallShape) {
+    Rng rng(77);
+    constexpr int64_t kRows = 67;  // not a multiple of any tile or row block
+    for (DenseType type : {DenseType::f32, DenseType::f16, DenseType::bf16, DenseType::q8_0, DenseType::q6_k}) {
+        std::vector<int64_t> col_list = {2560, 256};
+        if (type == DenseType::q8_0) col_list.push_back(96);                              // odd number of blocks
+        if (type != DenseType::q8_0 && type != DenseType::q6_k) col_list.push_back(100);  // ragged float rows
+        for (int64_t cols : col_list) {
+            const Dense w = make_dense(rng, type, kRows, cols);
+            for (int64_t n_tokens = 1; n_tokens <= 11; ++n_tokens) {
+                SCOPED_TRACE(::testing::Message() << type_name_of(type) << " cols=" << cols << " tokens=" << n_tokens);
+                const DenseActs a = make_acts(ref(), rng, type, cols, n_tokens);
+                const size_t n_out = static_cast<size_t>(kRows * n_tokens);
+                // (a) one call with every row and token.
+                std::vector<float> full(n_out, -7.0f);
+                call_part(isa(), w, a, 0, kRows, 0, n_tokens, full);
+                // (b) one call per token (the incremental decode).
+                std::vector<float> part(n_out, -7.0f);
+                for (int64_t t = 0; t < n_tokens; ++t) call_part(isa(), w, a, 0, kRows, t, t + 1, part);
+                ASSERT_TRUE(same_bits(part, full, kRows)) << "one call per token";
+                // (c) random contiguous row pieces (thread partitions), odd starts and ends included.
+                for (int trial = 0; trial < 3; ++trial) {
+                    std::fill(part.begin(), part.end(), -7.0f);
+                    for (int64_t rb = 0; rb < kRows;) {
+                        const int64_t re = std::min<int64_t>(kRows, rb + 1 + static_cast<int64_t>(rng.below(23)));
+                        call_part(isa(), w, a, rb, re, 0, n_tokens, part);
+                        rb = re;
+                    }
+                    ASSERT_TRUE(same_bits(part, full, kRows)) << "row pieces, trial " << trial;
+                }
+                // (d) tokens in other groupings: a split at every position, and random group sizes
+                // over random row pieces.
+                for (int64_t split = 1; split < n_tokens; ++split) {
+                    std::fill(part.begin(), part.end(), -7.0f);
+                    call_part(isa(), w, a, 0, kRows, 0, split, part);
+                    call_part(isa(), w, a, 0, kRows, split, n_tokens, part);
+                    ASSERT_TRUE(same_bits(part, full, kRows)) << "tokens split at " << split;
+                }
+                std::fill(part.begin(), part.end(), -7.0f);
+                for (int64_t t0 = 0; t0 < n_tokens;) {
+                    const int64_t t1 = std::min<int64_t>(n_tokens, t0 + 1 + static_cast<int64_t>(rng.below(6)));
+                    for (int64_t rb = 0; rb < kRows;) {
+                        const int64_t re = std::min<int64_t>(kRows, rb + 1 + static_cast<int64_t>(rng.below(40)));
+                        call_part(isa(), w, a, rb, re, t0, t1, part);
+                        rb = re;
+                    }
+                    t0 = t1;
+                }
+                ASSERT_TRUE(same_bits(part, full, kRows)) << "random token groups x row pieces";
             }
         }
     }
