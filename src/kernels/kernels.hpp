@@ -85,6 +85,9 @@ struct KernelTable {
     // NeoX RoPE on n_heads vectors of head_dim at x + h * head_dim: pairs (i, i + head_dim/2)
     // rotated by cos/sin tables of head_dim/2 entries for this position.
     void (*rope_neox)(float* x, int n_heads, int head_dim, const float* cos, const float* sin);
+    // Squared-ReLU gate: g[i] = max(g[i], 0)^2 * u[i], exactly (the same float operations in every
+    // variant).
+    void (*relu_sqr_mul)(float* g, const float* u, int64_t n);
 
     // Causal attention of n_q query heads that share one KV head (GQA group) over positions
     // [0, n_pos). K and V rows are head_dim values, position p at k + p * kv_stride (elements);

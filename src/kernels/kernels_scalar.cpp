@@ -70,6 +70,7 @@ const KernelTable& kernels_scalar() {
         scalar::rms_norm,
         scalar::softmax,
         scalar::rope_neox,
+        scalar::relu_sqr_mul,
         scalar::attention,
     };
     return table;

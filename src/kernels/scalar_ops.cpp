@@ -179,6 +179,13 @@ void rope_neox(float* x, int n_heads, int head_dim, const float* cos, const floa
     }
 }
 
+void relu_sqr_mul(float* g, const float* u, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+        const float a = g[i] > 0.0f ? g[i] : 0.0f;
+        g[i] = a * a * u[i];
+    }
+}
+
 void attention(const float* q, int n_q, int head_dim, const void* k, const void* v, bool kv_f16, size_t kv_stride,
                int64_t n_pos, float scale, float* out, float* scratch) {
     auto load = [&](const void* base, int64_t p, int d) {

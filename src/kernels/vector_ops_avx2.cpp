@@ -66,4 +66,19 @@ void rope_neox(float* x, int n_heads, int head_dim, const float* cos, const floa
     }
 }
 
+// The mask keeps g where g > 0 (so NaN and -0 become +0, as in the reference).
+void relu_sqr_mul(float* g, const float* u, int64_t n) {
+    const __m256 zero = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_loadu_ps(g + i);
+        const __m256 a = _mm256_and_ps(_mm256_cmp_ps(v, zero, _CMP_GT_OQ), v);
+        _mm256_storeu_ps(g + i, _mm256_mul_ps(_mm256_mul_ps(a, a), _mm256_loadu_ps(u + i)));
+    }
+    for (; i < n; ++i) {
+        const float a = g[i] > 0.0f ? g[i] : 0.0f;
+        g[i] = a * a * u[i];
+    }
+}
+
 }  // namespace bitnet::avx2

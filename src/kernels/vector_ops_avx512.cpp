@@ -67,4 +67,15 @@ void rope_neox(float* x, int n_heads, int head_dim, const float* cos, const floa
     }
 }
 
+// The mask keeps g where g > 0 (so NaN and -0 become +0, as in the reference).
+void relu_sqr_mul(float* g, const float* u, int64_t n) {
+    const __m512 zero = _mm512_setzero_ps();
+    for (int64_t i = 0; i < n; i += 16) {
+        const __mmask16 m = first_lanes16(n - i);
+        const __m512 v = _mm512_maskz_loadu_ps(m, g + i);
+        const __m512 a = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ), v);
+        _mm512_mask_storeu_ps(g + i, m, _mm512_mul_ps(_mm512_mul_ps(a, a), _mm512_maskz_loadu_ps(m, u + i)));
+    }
+}
+
 }  // namespace bitnet::avx512

@@ -67,4 +67,19 @@ void rope_neox(float* x, int n_heads, int head_dim, const float* cos, const floa
     }
 }
 
+// The mask keeps g where g > 0 (so NaN and -0 become +0, as in the reference).
+void relu_sqr_mul(float* g, const float* u, int64_t n) {
+    const float32x4_t zero = vdupq_n_f32(0.0f);
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const float32x4_t v = vld1q_f32(g + i);
+        const float32x4_t a = vreinterpretq_f32_u32(vandq_u32(vcgtq_f32(v, zero), vreinterpretq_u32_f32(v)));
+        vst1q_f32(g + i, vmulq_f32(vmulq_f32(a, a), vld1q_f32(u + i)));
+    }
+    for (; i < n; ++i) {
+        const float a = g[i] > 0.0f ? g[i] : 0.0f;
+        g[i] = a * a * u[i];
+    }
+}
+
 }  // namespace bitnet::neon

@@ -33,13 +33,6 @@ void add_rows(float* __restrict x, const float* __restrict p, size_t b, size_t e
     for (size_t r = b; r < e; ++r) x[r] += p[r];
 }
 
-void relu_sqr_mul(float* __restrict g, const float* __restrict u, size_t b, size_t e) {
-    for (size_t r = b; r < e; ++r) {
-        const float a = g[r] > 0.0f ? g[r] : 0.0f;
-        g[r] = a * a * u[r];
-    }
-}
-
 void silu_mul(float* __restrict g, const float* __restrict u, size_t b, size_t e) {
     for (size_t r = b; r < e; ++r) g[r] = g[r] / (1.0f + std::exp(-g[r])) * u[r];
 }
@@ -208,7 +201,7 @@ void Forward::ffn_block(const LayerWeights& L, int64_t n, ThreadPool& pool) {
             float* g = gate_.data() + t * n_ff;
             const float* u = up_.data() + t * n_ff;
             if (relu_sqr) {
-                relu_sqr_mul(g, u, b, e);
+                k_.relu_sqr_mul(g + b, u + b, static_cast<int64_t>(e - b));
             } else {
                 silu_mul(g, u, b, e);
             }

@@ -75,6 +75,28 @@ TEST_P(VectorOps, RopeNeox) {
     }
 }
 
+TEST_P(VectorOps, ReluSqrMulIsExact) {
+    Rng rng(34);
+    for (int64_t n : {1, 7, 16, 33, 6912}) {
+        auto g = test::random_floats(rng, static_cast<size_t>(n), 4.0f);
+        const auto u = test::random_floats(rng, static_cast<size_t>(n), 4.0f);
+        if (n > 3) {
+            g[0] = -0.0f;
+            g[1] = NAN;
+            g[2] = 0.0f;
+        }
+        std::vector<float> got = g, want = g;
+        isa().relu_sqr_mul(got.data(), u.data(), n);
+        ref().relu_sqr_mul(want.data(), u.data(), n);
+        for (size_t i = 0; i < g.size(); ++i) {
+            ASSERT_EQ(test::bits_of(got[i]), test::bits_of(want[i])) << "n=" << n << " i=" << i << " g=" << g[i];
+        }
+        if (n > 3) {
+            EXPECT_EQ(want[1], 0.0f * u[1]);  // a NaN gate is not positive: treated as 0
+        }
+    }
+}
+
 }  // namespace
 
 BITNET_INSTANTIATE_ISA_TEST(VectorOps);
