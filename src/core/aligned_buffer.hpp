@@ -9,6 +9,9 @@
 
 namespace bitnet {
 
+// Asks the kernel to back [p, p + bytes) with transparent huge pages (a no-op where unsupported).
+void advise_huge_pages(void* p, size_t bytes);
+
 template <class T>
 class AlignedBuffer {
     static_assert(std::is_trivially_copyable_v<T>);
@@ -31,9 +34,11 @@ public:
         data_ = nullptr;
         size_ = n;
         if (n == 0) return;
-        const size_t bytes = (n * sizeof(T) + 63) & ~size_t{63};
-        data_ = static_cast<T*>(std::aligned_alloc(64, bytes));
+        const size_t align = n * sizeof(T) >= kHugeThreshold ? kHugePage : 64;
+        const size_t bytes = (n * sizeof(T) + align - 1) & ~(align - 1);
+        data_ = static_cast<T*>(std::aligned_alloc(align, bytes));
         if (data_ == nullptr) throw std::bad_alloc();
+        if (align == kHugePage) advise_huge_pages(data_, bytes);
     }
 
     T* data() { return data_; }
@@ -45,6 +50,8 @@ public:
     T* end() { return data_ + size_; }
 
 private:
+    static constexpr size_t kHugePage = size_t{2} << 20;
+    static constexpr size_t kHugeThreshold = size_t{8} << 20;
     T* data_ = nullptr;
     size_t size_ = 0;
 };

@@ -1,4 +1,5 @@
 set(SOURCES
+  aligned_buffer.cpp
   error.cpp
   mapped_file.cpp
   cpu_features.cpp

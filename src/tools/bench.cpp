@@ -25,6 +25,12 @@ double seconds_since(Clock::time_point t0) { return std::chrono::duration<double
 
 size_t ternary_bytes(const TernaryMatrix& m) { return m.row_stride * static_cast<size_t>(m.rows); }
 
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const size_t m = v.size() / 2;
+    return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
+}
+
 void summarize(BenchResult& r) {
     const auto n = static_cast<double>(r.samples_ts.size());
     double sum = 0.0;
@@ -33,10 +39,7 @@ void summarize(BenchResult& r) {
     double var = 0.0;
     for (double v : r.samples_ts) var += (v - r.avg_ts) * (v - r.avg_ts);
     r.stddev_ts = r.samples_ts.size() > 1 ? std::sqrt(var / (n - 1.0)) : 0.0;
-    std::vector<double> sorted = r.samples_ts;
-    std::sort(sorted.begin(), sorted.end());
-    const size_t m = sorted.size() / 2;
-    r.median_ts = sorted.size() % 2 ? sorted[m] : 0.5 * (sorted[m - 1] + sorted[m]);
+    r.median_ts = median(r.samples_ts);
 }
 
 std::vector<int32_t> random_tokens(int n, int64_t n_vocab, uint64_t seed) {
@@ -75,32 +78,37 @@ double bytes_per_generated_token(const LoadedModel& model, int64_t pos, bool kv_
     return bytes;
 }
 
-double measure_read_bandwidth(int n_threads) {
-    constexpr size_t kBytes = size_t{1} << 30;  // far beyond any last-level cache
-    AlignedBuffer<uint64_t> buf(kBytes / 8);
-    ThreadPool pool(n_threads);
-    pool.parallel_for(buf.size(), 4096, [&](size_t b, size_t e) {
-        for (size_t i = b; i < e; ++i) buf[i] = i;
+BandwidthProbe::BandwidthProbe(int n_threads, size_t bytes) : buf_(bytes / 8), pool_(std::make_unique<ThreadPool>(n_threads)) {
+    pool_->parallel_for(buf_.size(), 4096, [&](size_t b, size_t e) {
+        for (size_t i = b; i < e; ++i) buf_[i] = i;
     });
-    std::vector<uint64_t> sink(static_cast<size_t>(n_threads));
+}
+
+BandwidthProbe::~BandwidthProbe() = default;
+
+double BandwidthProbe::measure(int passes) {
+    std::vector<uint64_t> sink(static_cast<size_t>(pool_->size()));
     double best = 0.0;
-    for (int rep = 0; rep < 3; ++rep) {
+    for (int rep = 0; rep < passes; ++rep) {
         const auto t0 = Clock::now();
-        pool.run([&](int t) {
-            const auto r = ThreadPool::split(buf.size(), 4096, t, pool.size());
+        pool_->run([&](int t) {
+            const auto r = ThreadPool::split(buf_.size(), 4096, t, pool_->size());
             uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
             for (size_t i = r.begin; i + 4 <= r.end; i += 4) {
-                a0 += buf[i];
-                a1 += buf[i + 1];
-                a2 += buf[i + 2];
-                a3 += buf[i + 3];
+                a0 += buf_[i];
+                a1 += buf_[i + 1];
+                a2 += buf_[i + 2];
+                a3 += buf_[i + 3];
             }
             sink[static_cast<size_t>(t)] = a0 + a1 + a2 + a3;
         });
-        best = std::max(best, static_cast<double>(kBytes) / seconds_since(t0));
+        best = std::max(best, static_cast<double>(buf_.size() * 8) / seconds_since(t0));
     }
     volatile uint64_t keep = sink[0];
     (void)keep;
+    // The probe's workers spin briefly before they sleep: let them park so that they do not compete
+    // with whatever is timed next.
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
     return best;
 }
 
@@ -140,19 +148,27 @@ std::vector<BenchResult> run_bench(const std::shared_ptr<const LoadedModel>& mod
         r.n_gen = o.n_gen;
         r.n_threads = n_threads;
         const auto tokens = random_tokens(o.n_gen, n_vocab, 2);
+        r.bytes_per_token = bytes_per_generated_token(*model, o.n_gen / 2, co.kv_type == KvType::f16);
+        // The bandwidth is measured right before each repetition: on shared machines it drifts
+        // by tens of percent within seconds, so each run is compared with its own bound.
+        BandwidthProbe probe(n_threads);
+        std::vector<double> bandwidth, pct;
         ctx.reset();
         for (int i = 0; i < std::min(o.n_gen, 4); ++i) ctx.decode(std::span(tokens).subspan(static_cast<size_t>(i), 1));
         for (int rep = 0; rep < o.repetitions; ++rep) {
             ctx.reset();
+            const double bw = probe.measure();
             const auto t0 = Clock::now();
             for (int i = 0; i < o.n_gen; ++i) ctx.decode(std::span(tokens).subspan(static_cast<size_t>(i), 1));
-            r.samples_ts.push_back(o.n_gen / seconds_since(t0));
+            const double ts = o.n_gen / seconds_since(t0);
+            r.samples_ts.push_back(ts);
+            bandwidth.push_back(bw);
+            pct.push_back(100.0 * ts * r.bytes_per_token / bw);
         }
         summarize(r);
-        r.bytes_per_token = bytes_per_generated_token(*model, o.n_gen / 2, co.kv_type == KvType::f16);
-        r.bandwidth_gbs = measure_read_bandwidth(n_threads) / 1e9;
+        r.bandwidth_gbs = median(bandwidth) / 1e9;
         r.roofline_ts = r.bandwidth_gbs * 1e9 / r.bytes_per_token;
-        r.roofline_pct = 100.0 * r.median_ts / r.roofline_ts;
+        r.roofline_pct = median(pct);
         results.push_back(r);
     }
     return results;
@@ -176,7 +192,8 @@ std::string bench_table(const LoadedModel& model, const std::vector<BenchResult>
         if (r.n_gen == 0) continue;
         out += strprintf(
             "\nroofline %s: %.1f MB read per token (weights, head, KV at position %d) at %.1f GB/s measured read "
-            "bandwidth -> bound %.1f t/s; median %.2f t/s = %.1f %% of the bound\n",
+            "bandwidth (median) -> bound %.1f t/s; median %.2f t/s; %.1f %% of the bound (median over repetitions, "
+            "each against the bandwidth measured just before it)\n",
             r.test.c_str(), r.bytes_per_token / 1e6, r.n_gen / 2, r.bandwidth_gbs, r.roofline_ts, r.median_ts,
             r.roofline_pct);
     }

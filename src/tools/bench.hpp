@@ -8,9 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "core/aligned_buffer.hpp"
+
 namespace bitnet {
 
 struct LoadedModel;
+class ThreadPool;
 
 struct BenchOptions {
     int n_prompt = 128;
@@ -35,9 +38,18 @@ std::vector<BenchResult> run_bench(const std::shared_ptr<const LoadedModel>& mod
 
 // Bytes the decode of one token at context position `pos` reads from memory.
 double bytes_per_generated_token(const LoadedModel& model, int64_t pos, bool kv_f16);
-// Sustained read bandwidth (bytes/s) of `n_threads` threads streaming a buffer much larger
-// than the caches.
-double measure_read_bandwidth(int n_threads);
+// Sustained read bandwidth (bytes/s) of `n_threads` threads streaming a buffer much larger than
+// the caches; measure() may be called repeatedly (the buffer and threads are kept).
+class BandwidthProbe {
+public:
+    explicit BandwidthProbe(int n_threads, size_t bytes = size_t{512} << 20);
+    ~BandwidthProbe();
+    double measure(int passes = 2);
+
+private:
+    AlignedBuffer<uint64_t> buf_;
+    std::unique_ptr<ThreadPool> pool_;
+};
 
 std::string bench_table(const LoadedModel& model, const std::vector<BenchResult>& results);
 std::string bench_json(const LoadedModel& model, const std::vector<BenchResult>& results);
