@@ -45,6 +45,7 @@ Action add_run(CLI::App& app) {
         const Tokenizer& tok = model->tokenizer;
         const std::vector<int32_t> tokens = tok.encode(prompt, tok.add_bos_default() && !o->no_bos, true);
         if (tokens.empty()) fail("the prompt produced no tokens");
+        check_prompt_fits(ctx, static_cast<int64_t>(tokens.size()));
         if (o->model.verbose) {
             std::fprintf(stderr, "prompt: %zu tokens, context %lld, batch %lld, threads %d, seed %llu\n", tokens.size(),
                          static_cast<long long>(ctx.n_ctx()), static_cast<long long>(ctx.n_batch()), ctx.n_threads(),

@@ -66,17 +66,20 @@ private:
 
 }  // namespace
 
+void check_prompt_fits(const InferenceContext& ctx, int64_t n_prompt) {
+    if (n_prompt == 0 && ctx.n_past() == 0) fail("the prompt is empty (no tokens to start from)");
+    if (ctx.n_past() + n_prompt >= ctx.n_ctx()) {
+        fail(strprintf("the prompt (%lld tokens) does not fit in the context of %lld tokens%s",
+                       static_cast<long long>(ctx.n_past() + n_prompt), static_cast<long long>(ctx.n_ctx()),
+                       ctx.n_past() > 0 ? " together with the conversation so far" : " (leave room to generate)"));
+    }
+}
+
 GenerateResult generate(InferenceContext& ctx, std::span<const int32_t> prompt, const GenerateParams& params,
                         Sampler& sampler, const TextCallback& on_text) {
     GenerateResult r;
     r.n_prompt = static_cast<int64_t>(prompt.size());
-    if (prompt.empty() && ctx.n_past() == 0) fail("the prompt is empty (no tokens to start from)");
-    if (ctx.n_past() + static_cast<int64_t>(prompt.size()) >= ctx.n_ctx()) {
-        fail(strprintf("the prompt (%lld tokens) does not fit in the context of %lld tokens%s",
-                       static_cast<long long>(ctx.n_past() + static_cast<int64_t>(prompt.size())),
-                       static_cast<long long>(ctx.n_ctx()),
-                       ctx.n_past() > 0 ? " together with the conversation so far" : " (leave room to generate)"));
-    }
+    check_prompt_fits(ctx, static_cast<int64_t>(prompt.size()));
     const auto t0 = Clock::now();
     if (!prompt.empty()) ctx.decode(prompt);
     const auto t1 = Clock::now();

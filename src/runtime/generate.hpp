@@ -38,6 +38,10 @@ struct GenerateResult {
 // Return false to stop generating.
 using TextCallback = std::function<bool(std::string_view text)>;
 
+// Fails with a message naming both sizes unless n_prompt more tokens leave room to generate in
+// the context (generate() checks this too; callers that print the prompt check it first).
+void check_prompt_fits(const InferenceContext& ctx, int64_t n_prompt);
+
 GenerateResult generate(InferenceContext& ctx, std::span<const int32_t> prompt, const GenerateParams& params,
                         Sampler& sampler, const TextCallback& on_text);
 

@@ -158,6 +158,8 @@ class Run(Base):
     def test_bad_input(self):
         self.assertFails(["run", "-m", self.model, "-p", ""], "prompt is empty")
         self.assertFails(["run", "-m", self.model, "-p", "word " * 200, "-c", 32], "does not fit")
+        too_long = bitnet("run", "-m", self.model, "-p", "word " * 200, "-c", 32, check=False)
+        self.assertEqual(too_long.stdout, b"", "nothing is printed before the error")
         bad = self.path("bad.txt")
         open(bad, "wb").write(b"caf\xe9 au lait")
         self.assertFails(["run", "-m", self.model, "-f", bad], "not valid UTF-8")
