@@ -61,19 +61,28 @@ void small_batch(const TileSet& tiles, const TernaryMatrix& w, int64_t row_begin
 }
 
 // The same float operations for a whole 4 x 4 tile at once: dots are row-major (r * 4 + t), the
-// outputs token-major, so the lanes are transposed first.
+// outputs token-major, so the lanes are transposed first. The token group's sums and scales are
+// laid out once per group (TokenLanes), not once per tile.
 static_assert(kGemmRows == 4 && kGemmTokens == 4, "full_tile_epilogue assumes 4 x 4 tiles");
-void full_tile_epilogue(const int32_t* dots, const ActScale* sc, const float* row_scale, float* out,
+struct TokenLanes {
+    __m512i sum;  // sc[t].sum in lanes 4t .. 4t + 3
+    __m512 s;     // sc[t].s in lanes 4t .. 4t + 3
+};
+
+TokenLanes token_lanes(const ActScale* sc) {
+    const __m512i four_each = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+    const __m128i sums = _mm_setr_epi32(sc[0].sum, sc[1].sum, sc[2].sum, sc[3].sum);
+    const __m128 scales = _mm_setr_ps(sc[0].s, sc[1].s, sc[2].s, sc[3].s);
+    return {_mm512_permutexvar_epi32(four_each, _mm512_castsi128_si512(sums)),
+            _mm512_permutexvar_ps(four_each, _mm512_castps128_ps512(scales))};
+}
+
+void full_tile_epilogue(const int32_t* dots, const TokenLanes& lanes, const float* row_scale, float* out,
                         size_t out_stride) {
     const __m512i to_token_major = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     const __m512i d = _mm512_permutexvar_epi32(to_token_major, _mm512_loadu_si512(dots));
-    const __m512i sum =
-        _mm512_setr_epi32(sc[0].sum, sc[0].sum, sc[0].sum, sc[0].sum, sc[1].sum, sc[1].sum, sc[1].sum, sc[1].sum,
-                          sc[2].sum, sc[2].sum, sc[2].sum, sc[2].sum, sc[3].sum, sc[3].sum, sc[3].sum, sc[3].sum);
-    const __m512 s = _mm512_setr_ps(sc[0].s, sc[0].s, sc[0].s, sc[0].s, sc[1].s, sc[1].s, sc[1].s, sc[1].s, sc[2].s,
-                                    sc[2].s, sc[2].s, sc[2].s, sc[3].s, sc[3].s, sc[3].s, sc[3].s);
     const __m512 rs = _mm512_broadcast_f32x4(_mm_loadu_ps(row_scale));
-    const __m512 y = _mm512_mul_ps(_mm512_div_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(d, sum)), s), rs);
+    const __m512 y = _mm512_mul_ps(_mm512_div_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(d, lanes.sum)), lanes.s), rs);
     _mm_storeu_ps(out, _mm512_castps512_ps128(y));
     _mm_storeu_ps(out + out_stride, _mm512_extractf32x4_ps(y, 1));
     _mm_storeu_ps(out + 2 * out_stride, _mm512_extractf32x4_ps(y, 2));
@@ -89,12 +98,14 @@ void gemm_block(const TileSet& tiles, const uint8_t* data, size_t stride, int64_
     for (int64_t t = 0; t < n_tokens; t += kGemmTokens) {
         const int nt = static_cast<int>(n_tokens - t < kGemmTokens ? n_tokens - t : kGemmTokens);
         const int8_t* a = acts + static_cast<size_t>(t) * act_stride;
+        const TokenLanes lanes =
+            nt == kGemmTokens ? token_lanes(scales + t) : TokenLanes{_mm512_setzero_si512(), _mm512_setzero_ps()};
         for (int64_t r = 0; r < n_rows; r += kGemmRows) {
             const int nr = static_cast<int>(n_rows - r < kGemmRows ? n_rows - r : kGemmRows);
             tiles.gemm[nr - 1][nt - 1]({data + static_cast<size_t>(r) * stride, stride, cols, a, act_stride}, dots);
             float* o = out + static_cast<size_t>(t) * out_stride + static_cast<size_t>(r);
             if (nr == 4 && nt == 4) {
-                full_tile_epilogue(dots, scales + t, row_scale + r, o, out_stride);
+                full_tile_epilogue(dots, lanes, row_scale + r, o, out_stride);
                 continue;
             }
             for (int j = 0; j < nt; ++j) {
