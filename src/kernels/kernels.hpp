@@ -88,6 +88,9 @@ struct KernelTable {
     // Squared-ReLU gate: g[i] = max(g[i], 0)^2 * u[i], exactly (the same float operations in every
     // variant).
     void (*relu_sqr_mul)(float* g, const float* u, int64_t n);
+    // f32 -> IEEE half, round to nearest even (subnormals, overflow to inf, quiet NaN), exactly as
+    // core/fp16.hpp's f32_to_fp16 (the KV cache store).
+    void (*f32_to_f16)(const float* x, int64_t n, uint16_t* out);
 
     // Causal attention of n_q query heads that share one KV head (GQA group) over positions
     // [0, n_pos). K and V rows are head_dim values, position p at k + p * kv_stride (elements);

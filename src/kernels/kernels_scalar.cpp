@@ -71,6 +71,7 @@ const KernelTable& kernels_scalar() {
         scalar::softmax,
         scalar::rope_neox,
         scalar::relu_sqr_mul,
+        scalar::f32_to_f16,
         scalar::attention,
     };
     return table;

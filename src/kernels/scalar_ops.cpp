@@ -186,6 +186,10 @@ void relu_sqr_mul(float* g, const float* u, int64_t n) {
     }
 }
 
+void f32_to_f16(const float* x, int64_t n, uint16_t* out) {
+    for (int64_t i = 0; i < n; ++i) out[i] = f32_to_fp16(x[i]);
+}
+
 void attention(const float* q, int n_q, int head_dim, const void* k, const void* v, bool kv_f16, size_t kv_stride,
                int64_t n_pos, float scale, float* out, float* scratch) {
     auto load = [&](const void* base, int64_t p, int d) {

@@ -16,6 +16,7 @@ void rms_norm(const float* x, const float* w, int64_t n, float eps, float* y);
 void softmax(float* x, int64_t n);
 void rope_neox(float* x, int n_heads, int head_dim, const float* cos, const float* sin);
 void relu_sqr_mul(float* g, const float* u, int64_t n);
+void f32_to_f16(const float* x, int64_t n, uint16_t* out);
 void attention(const float* q, int n_q, int head_dim, const void* k, const void* v, bool kv_f16, size_t kv_stride,
                int64_t n_pos, float scale, float* out, float* scratch);
 

@@ -2,6 +2,7 @@
 // stay in double).
 #include <cmath>
 
+#include "core/fp16.hpp"
 #include "kernels/avx2_util.hpp"
 #include "kernels/variants.hpp"
 
@@ -79,6 +80,15 @@ void relu_sqr_mul(float* g, const float* u, int64_t n) {
         const float a = g[i] > 0.0f ? g[i] : 0.0f;
         g[i] = a * a * u[i];
     }
+}
+
+void f32_to_f16(const float* x, int64_t n, uint16_t* out) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), h);
+    }
+    for (; i < n; ++i) out[i] = f32_to_fp16(x[i]);
 }
 
 }  // namespace bitnet::avx2

@@ -2,6 +2,7 @@
 // stay in double).
 #include <cmath>
 
+#include "core/fp16.hpp"
 #include "kernels/neon_util.hpp"
 #include "kernels/variants.hpp"
 
@@ -80,6 +81,12 @@ void relu_sqr_mul(float* g, const float* u, int64_t n) {
         const float a = g[i] > 0.0f ? g[i] : 0.0f;
         g[i] = a * a * u[i];
     }
+}
+
+void f32_to_f16(const float* x, int64_t n, uint16_t* out) {
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) vst1_u16(out + i, vreinterpret_u16_f16(vcvt_f16_f32(vld1q_f32(x + i))));
+    for (; i < n; ++i) out[i] = f32_to_fp16(x[i]);
 }
 
 }  // namespace bitnet::neon

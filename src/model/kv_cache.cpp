@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "core/fp16.hpp"
+#include "kernels/kernels.hpp"
 
 namespace bitnet {
 
@@ -29,7 +29,7 @@ void KvCache::store(void* base, int64_t pos, const float* row) {
         return;
     }
     uint16_t* dst = static_cast<uint16_t*>(base) + at;
-    for (int64_t i = 0; i < kv_dim_; ++i) dst[i] = f32_to_fp16(row[i]);
+    kernels().f32_to_f16(row, kv_dim_, dst);
 }
 
 }  // namespace bitnet

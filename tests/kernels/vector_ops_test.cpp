@@ -97,6 +97,26 @@ TEST_P(VectorOps, ReluSqrMulIsExact) {
     }
 }
 
+TEST_P(VectorOps, F32ToF16IsExact) {
+    Rng rng(35);
+    std::vector<float> x;
+    for (float spread : {1.0f, 1e-5f, 1e4f}) {
+        const auto v = test::random_floats(rng, 333, spread);
+        x.insert(x.end(), v.begin(), v.end());
+    }
+    // Ties, subnormal results, overflow, infinities, NaN, signed zeros.
+    for (float v : {1.0f + 1.0f / 2048, 1.0f + 3.0f / 2048, 65504.0f, 65519.0f, 65520.0f, 1e6f, -1e6f, 6.0e-8f,
+                    2.9e-8f, 3.0e-5f, -3.0e-5f, 0.0f, -0.0f, INFINITY, -INFINITY, NAN}) {
+        x.push_back(v);
+    }
+    for (int64_t n : {int64_t{1}, int64_t{15}, int64_t{17}, static_cast<int64_t>(x.size())}) {
+        std::vector<uint16_t> got(static_cast<size_t>(n), 0xdead), want(static_cast<size_t>(n), 0xbeef);
+        isa().f32_to_f16(x.data(), n, got.data());
+        ref().f32_to_f16(x.data(), n, want.data());
+        for (size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], want[i]) << "n=" << n << " x=" << x[i];
+    }
+}
+
 }  // namespace
 
 BITNET_INSTANTIATE_ISA_TEST(VectorOps);
