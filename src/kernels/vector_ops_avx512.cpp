@@ -6,7 +6,6 @@
 #include "kernels/variants.hpp"
 #include "kernels/x86_intrin.hpp"
 
-
 namespace bitnet::avx512 {
 
 void rms_norm(const float* x, const float* w, int64_t n, float eps, float* y) {
@@ -81,7 +80,8 @@ void relu_sqr_mul(float* g, const float* u, int64_t n) {
 void f32_to_f16(const float* x, int64_t n, uint16_t* out) {
     for (int64_t i = 0; i < n; i += 16) {
         const __mmask16 m = first_lanes16(n - i);
-        const __m256i h = _mm512_cvtps_ph(_mm512_maskz_loadu_ps(m, x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        const __m256i h =
+            _mm512_cvtps_ph(_mm512_maskz_loadu_ps(m, x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
         _mm256_mask_storeu_epi16(out + i, m, h);
     }
 }

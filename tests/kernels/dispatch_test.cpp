@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+
 #include <cstdlib>
 
 #include "kernels/kernels.hpp"
@@ -15,7 +16,8 @@ TEST(Dispatch, TablesMatchTheirIsa) {
              {reinterpret_cast<const void*>(t->quantize_acts), reinterpret_cast<const void*>(t->ternary_matmul),
               reinterpret_cast<const void*>(t->quantize_q8_0), reinterpret_cast<const void*>(t->quantize_q8_k),
               reinterpret_cast<const void*>(t->dense_matmul), reinterpret_cast<const void*>(t->rms_norm),
-              reinterpret_cast<const void*>(t->softmax), reinterpret_cast<const void*>(t->rope_neox), reinterpret_cast<const void*>(t->relu_sqr_mul), reinterpret_cast<const void*>(t->f32_to_f16),
+              reinterpret_cast<const void*>(t->softmax), reinterpret_cast<const void*>(t->rope_neox),
+              reinterpret_cast<const void*>(t->relu_sqr_mul), reinterpret_cast<const void*>(t->f32_to_f16),
               reinterpret_cast<const void*>(t->attention)}) {
             EXPECT_NE(fn, nullptr) << isa_name(isa);
         }
