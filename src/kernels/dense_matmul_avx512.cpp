@@ -2,6 +2,7 @@
 // tiles; the per-type tiles live in dense_float_avx512.cpp and dense_quant_avx512.cpp. Every tile
 // computes a (row, token) pair the same way (dense_avx512.hpp), so the walk order and the tile
 // sizes at the edges are free choices made for speed only.
+#include "kernels/avx512_util.hpp"
 #include "kernels/dense_avx512.hpp"
 #include "kernels/variants.hpp"
 #include "kernels/x86_intrin.hpp"
@@ -36,6 +37,8 @@ void dense_matmul(const DenseMatrix& w, int64_t row_begin, int64_t row_end, cons
     if (n_tokens == 1) {
         // One sequential stream: row after row through the one-row tile.
         for (int64_t r = row_begin; r < row_end; ++r) {
+            const uint8_t* row = w.data + static_cast<size_t>(r) * w.row_stride;
+            for (size_t off = 0; off < w.row_stride; off += 64) prefetch_stream(row + off);
             set.tiles[0][0]({w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, a_bytes, act_stride},
                             out + r);
         }

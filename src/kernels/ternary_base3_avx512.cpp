@@ -156,6 +156,8 @@ void gemv(const TileArgs& args, int n_rows, int32_t* dots) {
         __m512i y0 = x0, y1 = x0, y2 = x0, y3 = x0, y4 = x0;
         int64_t c = 0;
         for (; c + 2 <= n_full; c += 2) {
+            prefetch_stream(w + 64 * c);
+            prefetch_stream(w + 64 * c + 64);
             gemv_chunk(w + 64 * c, a + 320 * c, packed_lut, last_lut, x0, x1, x2, x3, x4);
             gemv_chunk(w + 64 * c + 64, a + 320 * c + 320, packed_lut, last_lut, y0, y1, y2, y3, y4);
         }

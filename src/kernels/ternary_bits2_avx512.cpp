@@ -120,6 +120,8 @@ void gemv(const TileArgs& args, int n_rows, int32_t* dots) {
         __m512i x0 = _mm512_setzero_si512(), x1 = x0, x2 = x0, x3 = x0, y0 = x0, y1 = x0, y2 = x0, y3 = x0;
         int64_t c = 0;
         for (; c + 2 <= n_chunks; c += 2) {
+            prefetch_stream(w + 64 * c);
+            prefetch_stream(w + 64 * c + 64);
             gemv_chunk(w + 64 * c, a + 256 * c, x0, x1, x2, x3);
             gemv_chunk(w + 64 * c + 64, a + 256 * c + 256, y0, y1, y2, y3);
         }
