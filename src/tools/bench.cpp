@@ -49,14 +49,27 @@ std::vector<int32_t> random_tokens(int n, int64_t n_vocab, uint64_t seed) {
     return t;
 }
 
+const char* dense_type_label(DenseType t) {
+    switch (t) {
+        case DenseType::f32: return "F32";
+        case DenseType::f16: return "F16";
+        case DenseType::bf16: return "BF16";
+        case DenseType::q8_0: return "Q8_0";
+        case DenseType::q6_k: return "Q6_K";
+    }
+    return "?";
+}
+
+// "bitnet-b1.58 2.4B I2_S bits2 Q6_K": architecture, size, stored ternary type, the layout the
+// weights are used in, and the LM head's type (after any --head-type).
 std::string model_type(const LoadedModel& m) {
     const double params = static_cast<double>(m.n_params());
     const std::string size = params >= 1e9 ? strprintf("%.1fB", params / 1e9) : strprintf("%.0fM", params / 1e6);
-    const TernaryMatrix& w = m.weights.layers.empty() ? TernaryMatrix{} : m.weights.layers[0].wq;
-    std::string type = m.weights.layers.empty() ? "?" : layout_name(w.layout);
+    std::string type = "?";
     if (const GgufTensor* t = m.file.find_tensor("blk.0.attn_q.weight")) type = type_name(t->type);
     for (char& c : type) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return m.config.arch_name + " " + size + " " + type;
+    if (!m.weights.layers.empty()) type += std::string(" ") + layout_name(m.weights.layers[0].wq.layout);
+    return m.config.arch_name + " " + size + " " + type + " " + dense_type_label(m.weights.output.type);
 }
 
 }  // namespace
@@ -177,16 +190,19 @@ std::vector<BenchResult> run_bench(const std::shared_ptr<const LoadedModel>& mod
 
 std::string bench_table(const LoadedModel& model, const std::vector<BenchResult>& results) {
     const std::string type = model_type(model);
-    const std::string size = strprintf("%.2f GiB", static_cast<double>(model.file.file_size()) / (1u << 30));
-    const std::string params = strprintf("%.2f B", static_cast<double>(model.n_params()) / 1e9);
+    const auto bytes = static_cast<double>(model.file.file_size());
+    const auto n_params = static_cast<double>(model.n_params());
+    const std::string size =
+        bytes >= (1u << 30) ? strprintf("%.2f GiB", bytes / (1u << 30)) : strprintf("%.2f MiB", bytes / (1u << 20));
+    const std::string params = n_params >= 1e9 ? strprintf("%.2f B", n_params / 1e9) : strprintf("%.2f M", n_params / 1e6);
     const char* isa = isa_name(kernels().isa);
-    std::string out = strprintf("| %-28s | %10s | %8s | %6s | %7s | %6s | %16s |\n", "model", "size", "params", "isa",
+    std::string out = strprintf("| %-34s | %10s | %8s | %6s | %7s | %6s | %16s |\n", "model", "size", "params", "isa",
                                 "threads", "test", "t/s");
-    out += "| " + std::string(28, '-') + " | " + std::string(9, '-') + ": | " + std::string(7, '-') + ": | " +
+    out += "| " + std::string(34, '-') + " | " + std::string(9, '-') + ": | " + std::string(7, '-') + ": | " +
            std::string(6, '-') + " | " + std::string(6, '-') + ": | " + std::string(6, '-') + " | " +
            std::string(15, '-') + ": |\n";
     for (const BenchResult& r : results) {
-        out += strprintf("| %-28s | %10s | %8s | %6s | %7d | %6s | %8.2f ± %5.2f |\n", type.c_str(), size.c_str(),
+        out += strprintf("| %-34s | %10s | %8s | %6s | %7d | %6s | %8.2f ± %5.2f |\n", type.c_str(), size.c_str(),
                          params.c_str(), isa, r.n_threads, r.test.c_str(), r.avg_ts, r.stddev_ts);
     }
     for (const BenchResult& r : results) {
