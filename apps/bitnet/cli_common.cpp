@@ -25,7 +25,8 @@ void add_model_flags(CLI::App& cmd, ModelFlags& f, bool with_context) {
             ->capture_default_str();
     }
     cmd.add_option("--weights", f.weights,
-                   "Ternary weight layout in memory: auto (as stored), bits2 (2-bit) or base3 (1.6-bit, faster decode)")
+                   "Ternary weight layout in memory: auto (TQ1_0 files as base3 where the CPU decodes it fast enough, "
+                   "else bits2), bits2 (2-bit) or base3 (1.6-bit: fewer bytes per token, fast with AVX-512 VBMI)")
         ->check(CLI::IsMember({"auto", "bits2", "base3"}))
         ->capture_default_str();
     cmd.add_option("--head-type", f.head_type, "Requantize the LM head at load time: f16, q8_0 or q6_k")

@@ -58,6 +58,10 @@ struct DenseMatrix {
 
 struct KernelTable {
     Isa isa;
+    // Whether this table's base3 (1.6-bit) GEMV decodes faster than DRAM delivers the bytes, so
+    // that base3 beats bits2 for generation. Only the VBMI table lookups manage that (AVX2 decodes
+    // at ~8 GB/s per core); "auto" loads TQ1_0 files as bits2 where it is false.
+    bool base3_keeps_up;
 
     // Quantizes one activation row of k floats into the layout's order; writes
     // layout_padded_k(layout, k) int8 (zero padding) and the row's scale and sum.

@@ -6,7 +6,7 @@ namespace bitnet {
 
 const KernelTable& kernels_neon() {
     static const KernelTable table = {
-        Isa::neon,           neon::quantize_acts, neon::ternary_matmul, neon::quantize_q8_0,
+        Isa::neon,          false,           neon::quantize_acts, neon::ternary_matmul, neon::quantize_q8_0,
         neon::quantize_q8_k, neon::dense_matmul,  neon::rms_norm,       neon::softmax,
         neon::rope_neox,     neon::relu_sqr_mul,  neon::f32_to_f16,     neon::attention,
     };

@@ -62,6 +62,7 @@ void ternary_matmul(const TernaryMatrix& w, int64_t row_begin, int64_t row_end, 
 const KernelTable& kernels_scalar() {
     static const KernelTable table = {
         Isa::scalar,
+        false,
         scalar::quantize_acts,
         scalar::ternary_matmul,
         scalar::quantize_q8_0,

@@ -108,7 +108,8 @@ public:
             case WeightRepack::base3: return WeightLayout::base3;
             case WeightRepack::automatic: break;
         }
-        return stored == GgmlType::TQ1_0 ? WeightLayout::base3 : WeightLayout::bits2;
+        // 1.6-bit files stay 1.6-bit where the kernels decode that faster than memory delivers it.
+        return stored == GgmlType::TQ1_0 && kernels().base3_keeps_up ? WeightLayout::base3 : WeightLayout::bits2;
     }
 
 private:

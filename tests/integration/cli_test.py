@@ -16,8 +16,10 @@ import unittest
 ARGS = None
 
 
-def bitnet(*args, stdin=None, check=True, timeout=300):
-    proc = subprocess.run([ARGS.bitnet, *map(str, args)], input=stdin, capture_output=True, timeout=timeout)
+def bitnet(*args, stdin=None, check=True, timeout=300, env=None):
+    full_env = None if env is None else {**os.environ, **env}
+    proc = subprocess.run([ARGS.bitnet, *map(str, args)], input=stdin, capture_output=True, timeout=timeout,
+                          env=full_env)
     if check and proc.returncode != 0:
         raise AssertionError(f"bitnet {' '.join(map(str, args))} failed ({proc.returncode}):\n{proc.stderr.decode()}")
     return proc
@@ -240,6 +242,22 @@ class Bench(Base):
             self.assertEqual(len(r["samples_ts"]), 2)
         self.assertGreater(results[1]["roofline_ts"], 0)
         self.assertGreater(results[1]["bytes_per_token"], 0)
+
+    def test_model_type_names_layout_and_head(self):
+        out = bitnet("bench", "-m", self.model, "-p", 0, "-n", 2, "-r", 1, "--json", "--weights", "base3",
+                     "--head-type", "q8_0").stdout
+        self.assertTrue(json.loads(out)[0]["model_type"].endswith("I2_S base3 Q8_0"), out)
+
+    def test_auto_layout_of_tq1_0_follows_the_kernels(self):
+        tq1 = os.path.join(ARGS.models, "tiny-tq1_0.gguf")
+        # AVX2 decodes base3 slower than memory streams it: "auto" keeps such files 2-bit there.
+        isa = bitnet("--version").stdout.decode()
+        if "avx2" in isa or "avx512" in isa:
+            out = bitnet("bench", "-m", tq1, "-p", 0, "-n", 2, "-r", 1, "--json", env={"BITNET_ISA": "avx2"}).stdout
+            self.assertIn("TQ1_0 bits2", json.loads(out)[0]["model_type"])
+        if "avx512" in isa:
+            out = bitnet("bench", "-m", tq1, "-p", 0, "-n", 2, "-r", 1, "--json").stdout
+            self.assertIn("TQ1_0 base3", json.loads(out)[0]["model_type"])
 
     def test_table(self):
         out = bitnet("bench", "-m", self.model, "-p", 8, "-n", 4, "-r", 1).stdout.decode()
