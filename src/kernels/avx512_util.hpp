@@ -10,14 +10,6 @@
 
 namespace bitnet::avx512 {
 
-// Decode (GEMV) kernels prefetch their weight stream this far ahead. The hardware prefetchers
-// alone left 5-10 % of the measured bandwidth unused with two threads streaming (bitnet bench,
-// alternating builds); 1-4 KB ahead all measured alike.
-inline constexpr int64_t kStreamPrefetchBytes = 2048;
-static inline void prefetch_stream(const uint8_t* p) {
-    _mm_prefetch(reinterpret_cast<const char*>(p + kStreamPrefetchBytes), _MM_HINT_T0);
-}
-
 // Scalar f32 -> f16 bits with round to nearest even (F16C). Written out because clang's
 // _cvtss_sh macro expands to a C99 compound literal.
 static inline uint16_t f32_to_f16_bits(float f) {

@@ -53,6 +53,8 @@ void gemv(const TileArgs& args, int n_rows, int32_t* dots) {
         __m256i x = _mm256_setzero_si256(), y = x;
         int64_t c = 0;
         for (; c + 2 <= n_chunks; c += 2) {
+            prefetch_stream(w + 64 * c);
+            prefetch_stream(w + 64 * c + 64);
             x = _mm256_add_epi32(x, chunk_dot(w + 64 * c, args.a + 256 * c));
             y = _mm256_add_epi32(y, chunk_dot(w + 64 * c + 64, args.a + 256 * c + 256));
         }
