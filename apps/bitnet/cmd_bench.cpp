@@ -24,6 +24,10 @@ Action add_bench(CLI::App& app) {
     cmd->add_option("-p,--n-prompt", o->bench.n_prompt, "Prompt tokens for the pp test (0: skip)")->capture_default_str();
     cmd->add_option("-n,--n-gen", o->bench.n_gen, "Generated tokens for the tg test (0: skip)")->capture_default_str();
     cmd->add_option("-r,--repetitions", o->bench.repetitions, "Repetitions of each test")->capture_default_str();
+    cmd->add_option("-d,--n-depth", o->bench.n_depth,
+                    "Tokens already in the KV cache when each test starts (long-context speed; tests are "
+                    "named e.g. tg128 @ d4096)")
+        ->capture_default_str();
     cmd->add_flag("--json", o->json, "Print a JSON array, one object per test");
     return [o] {
         auto model = load_model(o->model);

@@ -129,26 +129,39 @@ double BandwidthProbe::measure(int passes) {
 std::vector<BenchResult> run_bench(const std::shared_ptr<const LoadedModel>& model, const BenchOptions& o) {
     if (o.n_prompt < 0 || o.n_gen < 0 || (o.n_prompt == 0 && o.n_gen == 0)) fail("bench: nothing to measure");
     if (o.repetitions < 1) fail("bench: -r must be at least 1");
+    if (o.n_depth < 0) fail("bench: -d must not be negative");
     const int n_threads =
         o.n_threads > 0 ? o.n_threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     ContextOptions co;
-    co.n_ctx = std::max(o.n_prompt, o.n_gen) + 1;
-    co.n_batch = std::max(o.n_prompt, 1);
+    co.n_ctx = o.n_depth + std::max(o.n_prompt, o.n_gen) + 1;
+    co.n_batch = std::max({o.n_prompt, std::min(o.n_depth, 512), 1});
     co.n_threads = n_threads;
     InferenceContext ctx(model, co);
     const int64_t n_vocab = ctx.n_vocab();
     std::vector<BenchResult> results;
+    // -d: every repetition starts with n_depth tokens in the cache (filled once, then the cache is
+    // cut back to them), so pp and tg include the attention over a long context.
+    const auto depth_tokens = random_tokens(o.n_depth, n_vocab, 3);
+    const std::string at_depth = o.n_depth > 0 ? " @ d" + std::to_string(o.n_depth) : "";
+    auto reset = [&] {
+        if (ctx.n_past() < o.n_depth) {
+            ctx.reset();
+            ctx.decode(depth_tokens);
+        }
+        ctx.truncate(o.n_depth);
+    };
 
     if (o.n_prompt > 0) {
         BenchResult r;
-        r.test = "pp" + std::to_string(o.n_prompt);
+        r.test = "pp" + std::to_string(o.n_prompt) + at_depth;
         r.n_prompt = o.n_prompt;
+        r.n_depth = o.n_depth;
         r.n_threads = n_threads;
         const auto tokens = random_tokens(o.n_prompt, n_vocab, 1);
-        ctx.reset();
+        reset();
         ctx.decode(std::span(tokens).first(std::min<size_t>(tokens.size(), 16)));  // warm-up
         for (int rep = 0; rep < o.repetitions; ++rep) {
-            ctx.reset();
+            reset();
             const auto t0 = Clock::now();
             ctx.decode(tokens);
             r.samples_ts.push_back(o.n_prompt / seconds_since(t0));
@@ -158,19 +171,20 @@ std::vector<BenchResult> run_bench(const std::shared_ptr<const LoadedModel>& mod
     }
     if (o.n_gen > 0) {
         BenchResult r;
-        r.test = "tg" + std::to_string(o.n_gen);
+        r.test = "tg" + std::to_string(o.n_gen) + at_depth;
         r.n_gen = o.n_gen;
+        r.n_depth = o.n_depth;
         r.n_threads = n_threads;
         const auto tokens = random_tokens(o.n_gen, n_vocab, 2);
-        r.bytes_per_token = bytes_per_generated_token(*model, o.n_gen / 2, co.kv_type == KvType::f16);
+        r.bytes_per_token = bytes_per_generated_token(*model, o.n_depth + o.n_gen / 2, co.kv_type == KvType::f16);
         // The bandwidth is measured right before each repetition: on shared machines it drifts
         // by tens of percent within seconds, so each run is compared with its own bound.
         BandwidthProbe probe(n_threads);
         std::vector<double> bandwidth, pct;
-        ctx.reset();
+        reset();
         for (int i = 0; i < std::min(o.n_gen, 4); ++i) ctx.decode(std::span(tokens).subspan(static_cast<size_t>(i), 1));
         for (int rep = 0; rep < o.repetitions; ++rep) {
-            ctx.reset();
+            reset();
             const double bw = probe.measure();
             const auto t0 = Clock::now();
             for (int i = 0; i < o.n_gen; ++i) ctx.decode(std::span(tokens).subspan(static_cast<size_t>(i), 1));
@@ -196,13 +210,13 @@ std::string bench_table(const LoadedModel& model, const std::vector<BenchResult>
         bytes >= (1u << 30) ? strprintf("%.2f GiB", bytes / (1u << 30)) : strprintf("%.2f MiB", bytes / (1u << 20));
     const std::string params = n_params >= 1e9 ? strprintf("%.2f B", n_params / 1e9) : strprintf("%.2f M", n_params / 1e6);
     const char* isa = isa_name(kernels().isa);
-    std::string out = strprintf("| %-34s | %10s | %8s | %6s | %7s | %6s | %16s |\n", "model", "size", "params", "isa",
+    std::string out = strprintf("| %-34s | %10s | %8s | %6s | %7s | %14s | %16s |\n", "model", "size", "params", "isa",
                                 "threads", "test", "t/s");
     out += "| " + std::string(34, '-') + " | " + std::string(9, '-') + ": | " + std::string(7, '-') + ": | " +
-           std::string(6, '-') + " | " + std::string(6, '-') + ": | " + std::string(6, '-') + " | " +
+           std::string(6, '-') + " | " + std::string(6, '-') + ": | " + std::string(13, '-') + ": | " +
            std::string(15, '-') + ": |\n";
     for (const BenchResult& r : results) {
-        out += strprintf("| %-34s | %10s | %8s | %6s | %7d | %6s | %8.2f ± %5.2f |\n", type.c_str(), size.c_str(),
+        out += strprintf("| %-34s | %10s | %8s | %6s | %7d | %14s | %8.2f ± %5.2f |\n", type.c_str(), size.c_str(),
                          params.c_str(), isa, r.n_threads, r.test.c_str(), r.avg_ts, r.stddev_ts);
     }
     for (const BenchResult& r : results) {
@@ -211,7 +225,7 @@ std::string bench_table(const LoadedModel& model, const std::vector<BenchResult>
             "\nroofline %s: %.1f MB read per token (weights, head, KV at position %d) at %.1f GB/s measured read "
             "bandwidth (median) -> bound %.1f t/s; median %.2f t/s; %.1f %% of the bound (median over repetitions, "
             "each against the bandwidth measured just before it)\n",
-            r.test.c_str(), r.bytes_per_token / 1e6, r.n_gen / 2, r.bandwidth_gbs, r.roofline_ts, r.median_ts,
+            r.test.c_str(), r.bytes_per_token / 1e6, r.n_depth + r.n_gen / 2, r.bandwidth_gbs, r.roofline_ts, r.median_ts,
             r.roofline_pct);
     }
     return out;
@@ -223,6 +237,7 @@ std::string bench_json(const LoadedModel& model, const std::vector<BenchResult>&
         nlohmann::json j = {{"test", r.test},
                             {"n_prompt", r.n_prompt},
                             {"n_gen", r.n_gen},
+                            {"n_depth", r.n_depth},
                             {"n_threads", r.n_threads},
                             {"avg_ts", r.avg_ts},
                             {"stddev_ts", r.stddev_ts},

@@ -19,12 +19,13 @@ struct BenchOptions {
     int n_prompt = 128;
     int n_gen = 128;
     int repetitions = 5;
+    int n_depth = 0;  // tokens already in the KV cache when each test starts
     int n_threads = 0;  // 0: all cores
 };
 
 struct BenchResult {
     std::string test;  // "pp128", "tg128"
-    int n_prompt = 0, n_gen = 0, n_threads = 0;
+    int n_prompt = 0, n_gen = 0, n_depth = 0, n_threads = 0;
     std::vector<double> samples_ts;
     double avg_ts = 0.0, stddev_ts = 0.0, median_ts = 0.0;
     // tg only: the bandwidth bound.

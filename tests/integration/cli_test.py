@@ -243,6 +243,15 @@ class Bench(Base):
         self.assertGreater(results[1]["roofline_ts"], 0)
         self.assertGreater(results[1]["bytes_per_token"], 0)
 
+    def test_depth(self):
+        out = bitnet("bench", "-m", self.model, "-p", 8, "-n", 4, "-r", 2, "-d", 40, "--json").stdout
+        results = json.loads(out)
+        self.assertEqual([r["test"] for r in results], ["pp8 @ d40", "tg4 @ d40"])
+        self.assertTrue(all(r["n_depth"] == 40 for r in results))
+        shallow = json.loads(bitnet("bench", "-m", self.model, "-p", 0, "-n", 4, "-r", 1, "--json").stdout)
+        self.assertGreater(results[1]["bytes_per_token"], shallow[0]["bytes_per_token"])  # the KV cache
+        self.assertFails(["bench", "-m", self.model, "-d", -1], "-d")
+
     def test_model_type_names_layout_and_head(self):
         out = bitnet("bench", "-m", self.model, "-p", 0, "-n", 2, "-r", 1, "--json", "--weights", "base3",
                      "--head-type", "q8_0").stdout
