@@ -27,15 +27,9 @@ BITNET_ALWAYS_INLINE __m512 load_kv(const void* base, bool f16, size_t idx) {
     return _mm512_loadu_ps(static_cast<const float*>(base) + idx);
 }
 
-// Positions ahead of the one being read whose K or V rows are prefetched: the rows of one head are
-// one sequential stream (head-major cache), but a stream of short rows with work in between
-// leaves the hardware prefetchers behind.
-constexpr int64_t kPrefetchPositions = 16;
-
 BITNET_ALWAYS_INLINE void prefetch_row(const void* base, bool f16, size_t idx, int n_elems) {
-    const auto* p = static_cast<const uint8_t*>(base) + idx * (f16 ? 2 : 4);
-    const int bytes = n_elems * (f16 ? 2 : 4);
-    for (int off = 0; off < bytes; off += 64) _mm_prefetch(reinterpret_cast<const char*>(p + off), _MM_HINT_T0);
+    const size_t elem = f16 ? 2 : 4;
+    prefetch_lines(static_cast<const uint8_t*>(base) + idx * elem, static_cast<size_t>(n_elems) * elem);
 }
 
 // scores[g * n_pos + p] = scale * dot(q_g, k_p) for the group's heads.
@@ -49,8 +43,8 @@ void scores(const float* q, int n_q, int head_dim, const void* k, bool f16, size
         BITNET_UNROLL
         for (int i = 0; i < 16; ++i) {
             float* dst = kbuf + i * head_dim;
-            if (p0 + i + kPrefetchPositions < n_pos) {
-                prefetch_row(k, f16, static_cast<size_t>(p0 + i + kPrefetchPositions) * kv_stride, head_dim);
+            if (p0 + i + kKvPrefetchPositions < n_pos) {
+                prefetch_row(k, f16, static_cast<size_t>(p0 + i + kKvPrefetchPositions) * kv_stride, head_dim);
             }
             if (i < np) {
                 for (int c = 0; c < nv; ++c)
@@ -86,8 +80,8 @@ void weighted_values(const float* s, int n_q, int head_dim, int d0, const void* 
         for (auto& a : row) a = _mm512_setzero_ps();
     }
     for (int64_t p = 0; p < n_pos; ++p) {
-        if (p + kPrefetchPositions < n_pos) {
-            prefetch_row(v, f16, static_cast<size_t>(p + kPrefetchPositions) * kv_stride + static_cast<size_t>(d0),
+        if (p + kKvPrefetchPositions < n_pos) {
+            prefetch_row(v, f16, static_cast<size_t>(p + kKvPrefetchPositions) * kv_stride + static_cast<size_t>(d0),
                          16 * NV);
         }
         __m512 vv[NV];

@@ -38,7 +38,7 @@ void dense_matmul(const DenseMatrix& w, int64_t row_begin, int64_t row_end, cons
         // One sequential stream: row after row through the one-row tile.
         for (int64_t r = row_begin; r < row_end; ++r) {
             const uint8_t* row = w.data + static_cast<size_t>(r) * w.row_stride;
-            for (size_t off = 0; off < w.row_stride; off += 64) prefetch_stream(row + off);
+            prefetch_lines(row + kStreamPrefetchBytes, w.row_stride);
             set.tiles[0][0]({w.data + static_cast<size_t>(r) * w.row_stride, w.row_stride, w.cols, a_bytes, act_stride},
                             out + r);
         }

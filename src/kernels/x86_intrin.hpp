@@ -16,6 +16,7 @@
 // over them are unrolled early; BITNET_UNROLL goes before each such loop (clang accepts it too).
 #define BITNET_UNROLL _Pragma("GCC unroll 32")
 
+#include <cstddef>
 #include <cstdint>
 
 namespace bitnet {
@@ -27,5 +28,16 @@ inline constexpr int64_t kStreamPrefetchBytes = 2048;
 static inline void prefetch_stream(const uint8_t* p) {
     _mm_prefetch(reinterpret_cast<const char*>(p + kStreamPrefetchBytes), _MM_HINT_T0);
 }
+
+// Prefetches [p, p + bytes) into L1, one request per 64-byte line.
+static inline void prefetch_lines(const void* p, size_t bytes) {
+    const auto* c = static_cast<const char*>(p);
+    for (size_t off = 0; off < bytes; off += 64) _mm_prefetch(c + off, _MM_HINT_T0);
+}
+
+// Attention prefetches the K and V rows of the position this far ahead: the rows of one head are
+// one sequential stream (head-major cache), but a stream of short rows with work in between
+// leaves the hardware prefetchers behind.
+inline constexpr int64_t kKvPrefetchPositions = 16;
 
 }  // namespace bitnet
