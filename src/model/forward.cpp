@@ -169,15 +169,16 @@ void Forward::attention_block(const LayerWeights& L, int64_t layer, int64_t n, i
         }
     });
 
-    // Units of (token, KV head): each reads its head's K and V once for all the query heads of
-    // its GQA group. (Splitting a group across units to balance 5 heads over 2 threads measured
-    // slower: the second pass over K and V costs more than the idle thread.)
+    // Units of (KV head, token), head-major so that consecutive units of a thread reuse the same
+    // head's K and V from L2; each unit reads them once for all the query heads of its GQA group.
+    // (Splitting a group across units to balance 5 heads over 2 threads in decode measured slower:
+    // the second pass over K and V costs more than the idle thread.)
     const int64_t group = c_.gqa_group();
     const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
     pool.parallel_for(static_cast<size_t>(n * c_.n_head_kv), 1, [&](size_t ub, size_t ue, int thread) {
         float* scratch = att_scratch_[static_cast<size_t>(thread)].data();
         for (size_t u = ub; u < ue; ++u) {
-            const int64_t t = static_cast<int64_t>(u) / c_.n_head_kv, g = static_cast<int64_t>(u) % c_.n_head_kv;
+            const int64_t g = static_cast<int64_t>(u) / n, t = static_cast<int64_t>(u) % n;
             k_.attention(q_.data() + t * q_dim + g * group * hd, static_cast<int>(group), static_cast<int>(hd),
                          cache.k(layer, g), cache.v(layer, g), cache.f16(), static_cast<size_t>(hd), pos + t + 1,
                          scale, att_.data() + t * q_dim + g * group * hd, scratch);
