@@ -34,3 +34,4 @@ run -m "$Q6K" -t "$THREADS" -r "$REPS" -p 128 -n 128 --weights base3
 run -m "$F16" -t "$THREADS" -r "$REPS" -p 128 -n 128
 run -m "$F16" -t "$THREADS" -r "$REPS" -p 128 -n 128 --weights base3
 run -m "$F16" -t "$THREADS" -r "$REPS" -p 0 -n 128 --head-type q6_k
+run -m "$Q6K" -t "$THREADS" -r "$REPS" -p 128 -n 128 -d 2048
