@@ -2,8 +2,8 @@
 // stay in double).
 #include <cmath>
 
-#include "core/fp16.hpp"
 #include "kernels/avx2_util.hpp"
+#include "kernels/scalar_ops.hpp"
 #include "kernels/variants.hpp"
 
 
@@ -76,10 +76,7 @@ void relu_sqr_mul(float* g, const float* u, int64_t n) {
         const __m256 a = _mm256_and_ps(_mm256_cmp_ps(v, zero, _CMP_GT_OQ), v);
         _mm256_storeu_ps(g + i, _mm256_mul_ps(_mm256_mul_ps(a, a), _mm256_loadu_ps(u + i)));
     }
-    for (; i < n; ++i) {
-        const float a = g[i] > 0.0f ? g[i] : 0.0f;
-        g[i] = a * a * u[i];
-    }
+    scalar::relu_sqr_mul(g + i, u + i, n - i);
 }
 
 void f32_to_f16(const float* x, int64_t n, uint16_t* out) {
@@ -88,7 +85,7 @@ void f32_to_f16(const float* x, int64_t n, uint16_t* out) {
         const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
         _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), h);
     }
-    for (; i < n; ++i) out[i] = f32_to_fp16(x[i]);
+    scalar::f32_to_f16(x + i, n - i, out + i);
 }
 
 }  // namespace bitnet::avx2

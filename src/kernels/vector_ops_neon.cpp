@@ -2,8 +2,8 @@
 // stay in double).
 #include <cmath>
 
-#include "core/fp16.hpp"
 #include "kernels/neon_util.hpp"
+#include "kernels/scalar_ops.hpp"
 #include "kernels/variants.hpp"
 
 namespace bitnet::neon {
@@ -77,16 +77,13 @@ void relu_sqr_mul(float* g, const float* u, int64_t n) {
         const float32x4_t a = vreinterpretq_f32_u32(vandq_u32(vcgtq_f32(v, zero), vreinterpretq_u32_f32(v)));
         vst1q_f32(g + i, vmulq_f32(vmulq_f32(a, a), vld1q_f32(u + i)));
     }
-    for (; i < n; ++i) {
-        const float a = g[i] > 0.0f ? g[i] : 0.0f;
-        g[i] = a * a * u[i];
-    }
+    scalar::relu_sqr_mul(g + i, u + i, n - i);
 }
 
 void f32_to_f16(const float* x, int64_t n, uint16_t* out) {
     int64_t i = 0;
     for (; i + 4 <= n; i += 4) vst1_u16(out + i, vreinterpret_u16_f16(vcvt_f16_f32(vld1q_f32(x + i))));
-    for (; i < n; ++i) out[i] = f32_to_fp16(x[i]);
+    scalar::f32_to_f16(x + i, n - i, out + i);
 }
 
 }  // namespace bitnet::neon
