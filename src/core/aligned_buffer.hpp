@@ -12,13 +12,17 @@ namespace bitnet {
 // Asks the kernel to back [p, p + bytes) with transparent huge pages (a no-op where unsupported).
 void advise_huge_pages(void* p, size_t bytes);
 
+// Huge pages suit buffers that are streamed whole (weights read every token): fewer TLB misses.
+// Not for buffers touched sparsely (a KV cache), where a touched byte would make 2 MB resident.
+enum class PageHint { normal, huge };
+
 template <class T>
 class AlignedBuffer {
     static_assert(std::is_trivially_copyable_v<T>);
 
 public:
     AlignedBuffer() = default;
-    explicit AlignedBuffer(size_t n) { reset(n); }
+    explicit AlignedBuffer(size_t n, PageHint hint = PageHint::normal) { reset(n, hint); }
     ~AlignedBuffer() { std::free(data_); }
     AlignedBuffer(const AlignedBuffer&) = delete;
     AlignedBuffer& operator=(const AlignedBuffer&) = delete;
@@ -29,12 +33,12 @@ public:
         return *this;
     }
 
-    void reset(size_t n) {
+    void reset(size_t n, PageHint hint = PageHint::normal) {
         std::free(data_);
         data_ = nullptr;
         size_ = n;
         if (n == 0) return;
-        const size_t align = n * sizeof(T) >= kHugeThreshold ? kHugePage : 64;
+        const size_t align = hint == PageHint::huge && n * sizeof(T) >= kHugeThreshold ? kHugePage : 64;
         const size_t bytes = (n * sizeof(T) + align - 1) & ~(align - 1);
         data_ = static_cast<T*>(std::aligned_alloc(align, bytes));
         if (data_ == nullptr) throw std::bad_alloc();

@@ -25,7 +25,7 @@ DenseMatrix load_dense_head(const GgufTensor& t, const GgufFile& file, const Wei
     if (dst.quantize_row == nullptr || cols % dst.block_size != 0) {
         fail(strprintf("cannot requantize the LM head to %s (row length %lld)", dst.name, static_cast<long long>(cols)));
     }
-    AlignedBuffer<uint8_t>& buf = owned.emplace_back(m.row_stride * static_cast<size_t>(rows));
+    AlignedBuffer<uint8_t>& buf = owned.emplace_back(m.row_stride * static_cast<size_t>(rows), PageHint::huge);
     owned_bytes += buf.size();
     pool.run([&](int thread) {
         const auto range = ThreadPool::split(static_cast<size_t>(rows), 64, thread, pool.size());

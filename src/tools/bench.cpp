@@ -92,7 +92,7 @@ double bytes_per_generated_token(const LoadedModel& model, int64_t pos, bool kv_
 }
 
 BandwidthProbe::BandwidthProbe(int n_threads, size_t bytes)
-    : buf_(bytes / 8), pool_(std::make_unique<ThreadPool>(n_threads)) {
+    : buf_(bytes / 8, PageHint::huge), pool_(std::make_unique<ThreadPool>(n_threads)) {
     pool_->parallel_for(buf_.size(), 4096, [&](size_t b, size_t e) {
         for (size_t i = b; i < e; ++i) buf_[i] = i;
     });
