@@ -4,8 +4,8 @@
 // One order of operations for every (row, token) pair, whatever the tile: the row is cut into
 // 16-column chunks, chunk c goes into accumulator c % kAcc with one FMA (chunks in increasing
 // order; the last round of kAcc chunks is masked, lanes past the row end load as zeros), then the
-// accumulators are added pairwise ((a0 + a1) + (a2 + a3)) and reduced with hsum_ps. Full rounds
-// run unmasked, which gives the same values as all-ones masks.
+// two accumulators are added and reduced with hsum_ps. Full rounds run unmasked, which gives
+// the same values as all-ones masks.
 #include <algorithm>
 #include <utility>
 
@@ -37,22 +37,15 @@ BITNET_ALWAYS_INLINE __m512 load_weights(const uint8_t* row, int64_t k, __mmask1
 }
 
 // The final combine of one pair's accumulators (the same code for every tile).
-template <int NA = kAcc>
-BITNET_ALWAYS_INLINE float combine(const __m512 (&acc)[NA]) {
-    if constexpr (NA == 1) {
-        return hsum_ps(acc[0]);
-    } else if constexpr (NA == 2) {
-        return hsum_ps(_mm512_add_ps(acc[0], acc[1]));
-    } else {
-        static_assert(NA == 4);
-        return hsum_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
-    }
+BITNET_ALWAYS_INLINE float combine(const __m512 (&acc)[kAcc]) {
+    static_assert(kAcc == 2);
+    return hsum_ps(_mm512_add_ps(acc[0], acc[1]));
 }
 
 // One round: chunk j of the kAcc chunks starting at column k into accumulator j of every pair.
 // Masked rounds clamp the column to the row end, so no pointer goes past it (mask 0 there).
 template <DenseType Ty, int R, int T, bool Masked>
-BITNET_ALWAYS_INLINE void round(const DenseTileArgs& args, int64_t k, __m512 (&acc)[R][T][kAcc]) {
+BITNET_ALWAYS_INLINE void accumulate_round(const DenseTileArgs& args, int64_t k, __m512 (&acc)[R][T][kAcc]) {
     BITNET_UNROLL
     for (int j = 0; j < kAcc; ++j) {
         int64_t kj = k + 16 * j;
@@ -87,8 +80,8 @@ void float_tile(const DenseTileArgs& args, float* dots) {
         }
     }
     int64_t k = 0;
-    for (; k + 16 * kAcc <= args.cols; k += 16 * kAcc) round<Ty, R, T, false>(args, k, acc);
-    if (k < args.cols) round<Ty, R, T, true>(args, k, acc);
+    for (; k + 16 * kAcc <= args.cols; k += 16 * kAcc) accumulate_round<Ty, R, T, false>(args, k, acc);
+    if (k < args.cols) accumulate_round<Ty, R, T, true>(args, k, acc);
     BITNET_UNROLL
     for (int r = 0; r < R; ++r) {
         BITNET_UNROLL
