@@ -14,6 +14,7 @@
 #include "core/fp16.hpp"
 #include "core/rng.hpp"
 #include "core/thread_pool.hpp"
+#include "kernels/dense_types.hpp"
 #include "kernels/kernels.hpp"
 
 using namespace bitnet;
@@ -219,22 +220,15 @@ struct DenseActs {
     size_t stride;
     AlignedBuffer<uint8_t> data;
     DenseActs(const KernelTable& t, DenseType type, int64_t cols, int64_t n_tokens) {
-        stride = type == DenseType::q8_0   ? static_cast<size_t>(cols / 32) * sizeof(BlockQ8_0)
-                 : type == DenseType::q6_k ? static_cast<size_t>(cols / 256) * sizeof(BlockQ8_K)
-                                           : static_cast<size_t>(cols) * 4;
+        const DenseTypeTraits& traits = dense_traits(type);
+        stride = traits.act_row_bytes(cols);
         data.reset(stride * static_cast<size_t>(n_tokens));
         Rng rng(4);
         std::vector<float> x(static_cast<size_t>(cols));
         for (int64_t tok = 0; tok < n_tokens; ++tok) {
             for (auto& v : x) v = static_cast<float>(rng.normal());
             uint8_t* dst = data.data() + static_cast<size_t>(tok) * stride;
-            if (type == DenseType::q8_0) {
-                t.quantize_q8_0(x.data(), cols, reinterpret_cast<BlockQ8_0*>(dst));
-            } else if (type == DenseType::q6_k) {
-                t.quantize_q8_k(x.data(), cols, reinterpret_cast<BlockQ8_K*>(dst));
-            } else {
-                std::memcpy(dst, x.data(), x.size() * 4);
-            }
+            traits.prepare_acts(t, x.data(), cols, dst);
         }
     }
 };
@@ -246,7 +240,7 @@ void dense_matmul(benchmark::State& state, const KernelTable* t, DenseType type,
     std::vector<float> out(static_cast<size_t>(rows * n_tokens));
     for (auto _ : state) {
         run_rows(threads, rows, [&](int64_t b, int64_t e) {
-            t->dense_matmul(set.matrix(), b, e, acts.data.data(), acts.stride, n_tokens, out.data(),
+            t->dense_matmul[dense_index(type)](set.matrix(), b, e, acts.data.data(), acts.stride, n_tokens, out.data(),
                             static_cast<size_t>(rows));
         });
         benchmark::DoNotOptimize(out.data());

@@ -32,7 +32,6 @@ public:
 
     // Uniform in [0, 1) with 53 random bits.
     double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-    float uniform_f() { return static_cast<float>(next() >> 40) * 0x1.0p-24f; }
     // Uniform integer in [0, n).
     uint64_t below(uint64_t n) { return static_cast<uint64_t>(uniform() * static_cast<double>(n)); }
     // Standard normal (Box-Muller; the second value is discarded to keep the state simple).

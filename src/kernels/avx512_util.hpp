@@ -34,16 +34,6 @@ static inline __m128i hsum4_epi32(__m512i a, __m512i b, __m512i c, __m512i d) {
     return fold_lanes_128(hsum4_lanes(a, b, c, d));
 }
 
-// Eight reductions at once: {sum a0, ..., sum a7}.
-static inline __m256i hsum8_epi32(const __m512i* a) {
-    const __m512i x = hsum4_lanes(a[0], a[1], a[2], a[3]);
-    const __m512i y = hsum4_lanes(a[4], a[5], a[6], a[7]);
-    // Lanes [x0+x2, x1+x3, y0+y2, y1+y3], then pair up the halves belonging to x and to y.
-    const __m512i z = _mm512_add_epi32(_mm512_shuffle_i64x2(x, y, 0x44), _mm512_shuffle_i64x2(x, y, 0xee));
-    const __m512i w = _mm512_shuffle_i64x2(z, z, 0xd8);
-    return _mm256_add_epi32(_mm512_castsi512_si256(w), _mm512_extracti64x4_epi64(w, 1));
-}
-
 // Sixteen reductions at once: lane i = sum of a[i].
 static inline __m512i hsum16_epi32(const __m512i* a) {
     const __m512i x0 = hsum4_lanes(a[0], a[1], a[2], a[3]);

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "kernels/avx2_util.hpp"
+#include "kernels/scalar_ops.hpp"
 #include "kernels/variants.hpp"
 
 
@@ -261,22 +262,10 @@ constexpr TileSet kSets[] = {make_set<DenseType::f32>(kTokenSeq), make_set<Dense
                              make_set<DenseType::bf16>(kTokenSeq), make_set<DenseType::q8_0>(kTokenSeq),
                              make_set<DenseType::q6_k>(kTokenSeq)};
 
-const TileSet& set_for(DenseType type) {
-    switch (type) {
-        case DenseType::f32: return kSets[0];
-        case DenseType::f16: return kSets[1];
-        case DenseType::bf16: return kSets[2];
-        case DenseType::q8_0: return kSets[3];
-        case DenseType::q6_k: return kSets[4];
-    }
-    return kSets[0];
-}
-
-}  // namespace
-
+template <DenseType Ty>
 void dense_matmul(const DenseMatrix& w, int64_t row_begin, int64_t row_end, const void* acts, size_t act_stride,
                   int64_t n_tokens, float* out, size_t out_stride) {
-    const TileSet& set = set_for(w.type);
+    const TileSet& set = kSets[dense_index(Ty)];
     const auto* a_bytes = static_cast<const uint8_t*>(acts);
     if (n_tokens == 1) {
         for (int64_t r = row_begin; r < row_end; ++r) {
@@ -304,6 +293,18 @@ void dense_matmul(const DenseMatrix& w, int64_t row_begin, int64_t row_end, cons
             }
         }
     }
+}
+
+}  // namespace
+
+DenseMatmulTable dense_matmul_table() {
+    DenseMatmulTable table = scalar::dense_matmul_table();
+    table[dense_index(DenseType::f32)] = &dense_matmul<DenseType::f32>;
+    table[dense_index(DenseType::f16)] = &dense_matmul<DenseType::f16>;
+    table[dense_index(DenseType::bf16)] = &dense_matmul<DenseType::bf16>;
+    table[dense_index(DenseType::q8_0)] = &dense_matmul<DenseType::q8_0>;
+    table[dense_index(DenseType::q6_k)] = &dense_matmul<DenseType::q6_k>;
+    return table;
 }
 
 }  // namespace bitnet::avx2

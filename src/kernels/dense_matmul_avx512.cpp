@@ -4,9 +4,9 @@
 // sizes at the edges are free choices made for speed only.
 #include "kernels/avx512_util.hpp"
 #include "kernels/dense_avx512.hpp"
+#include "kernels/scalar_ops.hpp"
 #include "kernels/variants.hpp"
 #include "kernels/x86_intrin.hpp"
-
 
 namespace bitnet::avx512 {
 
@@ -16,22 +16,10 @@ namespace {
 // every token group passes over them.
 constexpr int64_t kRowBlock = 32;
 
-const DenseTileSet& tiles_for(DenseType type) {
-    switch (type) {
-        case DenseType::f32: return dense_f32_tiles();
-        case DenseType::f16: return dense_f16_tiles();
-        case DenseType::bf16: return dense_bf16_tiles();
-        case DenseType::q8_0: return dense_q8_0_tiles();
-        case DenseType::q6_k: return dense_q6_k_tiles();
-    }
-    return dense_f32_tiles();
-}
-
-}  // namespace
-
+template <const DenseTileSet& (*Tiles)()>
 void dense_matmul(const DenseMatrix& w, int64_t row_begin, int64_t row_end, const void* acts, size_t act_stride,
                   int64_t n_tokens, float* out, size_t out_stride) {
-    const DenseTileSet& set = tiles_for(w.type);
+    const DenseTileSet& set = Tiles();
     const auto* a_bytes = static_cast<const uint8_t*>(acts);
     float dots[kDenseMaxRows * kDenseMaxTokens];
     if (n_tokens == 1) {
@@ -60,6 +48,18 @@ void dense_matmul(const DenseMatrix& w, int64_t row_begin, int64_t row_end, cons
             }
         }
     }
+}
+
+}  // namespace
+
+DenseMatmulTable dense_matmul_table() {
+    DenseMatmulTable table = scalar::dense_matmul_table();
+    table[dense_index(DenseType::f32)] = &dense_matmul<dense_f32_tiles>;
+    table[dense_index(DenseType::f16)] = &dense_matmul<dense_f16_tiles>;
+    table[dense_index(DenseType::bf16)] = &dense_matmul<dense_bf16_tiles>;
+    table[dense_index(DenseType::q8_0)] = &dense_matmul<dense_q8_0_tiles>;
+    table[dense_index(DenseType::q6_k)] = &dense_matmul<dense_q6_k_tiles>;
+    return table;
 }
 
 }  // namespace bitnet::avx512

@@ -2,6 +2,7 @@
 // SDOT (both operands signed, so no offset tricks are needed). The quantized paths compute each
 // block's integer dot exactly and apply the block scales in the reference's order.
 #include "kernels/neon_util.hpp"
+#include "kernels/scalar_ops.hpp"
 #include "kernels/variants.hpp"
 
 namespace bitnet::neon {
@@ -101,8 +102,7 @@ float dot_q6_k(const uint8_t* row, const BlockQ8_K* a, int64_t cols) {
     return sum;
 }
 
-}  // namespace
-
+template <DenseType Ty>
 void dense_matmul(const DenseMatrix& w, int64_t row_begin, int64_t row_end, const void* acts, size_t act_stride,
                   int64_t n_tokens, float* out, size_t out_stride) {
     const auto* act_bytes = static_cast<const uint8_t*>(acts);
@@ -111,16 +111,27 @@ void dense_matmul(const DenseMatrix& w, int64_t row_begin, int64_t row_end, cons
         float* o = out + static_cast<size_t>(t) * out_stride;
         for (int64_t r = row_begin; r < row_end; ++r) {
             const uint8_t* row = w.data + static_cast<size_t>(r) * w.row_stride;
-            const auto* x = reinterpret_cast<const float*>(a);
-            switch (w.type) {
-                case DenseType::f32: o[r] = dot_float<DenseType::f32>(row, x, w.cols); break;
-                case DenseType::f16: o[r] = dot_float<DenseType::f16>(row, x, w.cols); break;
-                case DenseType::bf16: o[r] = dot_float<DenseType::bf16>(row, x, w.cols); break;
-                case DenseType::q8_0: o[r] = dot_q8_0(row, reinterpret_cast<const BlockQ8_0*>(a), w.cols); break;
-                case DenseType::q6_k: o[r] = dot_q6_k(row, reinterpret_cast<const BlockQ8_K*>(a), w.cols); break;
+            if constexpr (Ty == DenseType::q8_0) {
+                o[r] = dot_q8_0(row, reinterpret_cast<const BlockQ8_0*>(a), w.cols);
+            } else if constexpr (Ty == DenseType::q6_k) {
+                o[r] = dot_q6_k(row, reinterpret_cast<const BlockQ8_K*>(a), w.cols);
+            } else {
+                o[r] = dot_float<Ty>(row, reinterpret_cast<const float*>(a), w.cols);
             }
         }
     }
+}
+
+}  // namespace
+
+DenseMatmulTable dense_matmul_table() {
+    DenseMatmulTable table = scalar::dense_matmul_table();
+    table[dense_index(DenseType::f32)] = &dense_matmul<DenseType::f32>;
+    table[dense_index(DenseType::f16)] = &dense_matmul<DenseType::f16>;
+    table[dense_index(DenseType::bf16)] = &dense_matmul<DenseType::bf16>;
+    table[dense_index(DenseType::q8_0)] = &dense_matmul<DenseType::q8_0>;
+    table[dense_index(DenseType::q6_k)] = &dense_matmul<DenseType::q6_k>;
+    return table;
 }
 
 }  // namespace bitnet::neon

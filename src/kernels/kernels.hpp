@@ -10,6 +10,7 @@
 //    y = ((float)acc / s) * row_scale   -- bit-identical across ISAs.
 //  * Dense (LM head) kernels accumulate in f32; results may differ from the scalar reference by
 //    rounding only.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 
@@ -46,7 +47,9 @@ struct BlockQ8_K {
     int16_t bsums[16];
 };
 
+// Dense weight types of the LM head / embedding; dense_types.hpp holds their traits.
 enum class DenseType { f32, f16, bf16, q8_0, q6_k };
+inline constexpr int kDenseTypeCount = 5;
 
 // A dense (float or block-quantized) matrix, e.g. the LM head / token embedding.
 struct DenseMatrix {
@@ -55,6 +58,11 @@ struct DenseMatrix {
     const uint8_t* data = nullptr;
     size_t row_stride = 0;
 };
+
+using DenseMatmulFn = void (*)(const DenseMatrix& w, int64_t row_begin, int64_t row_end, const void* acts,
+                              size_t act_stride, int64_t n_tokens, float* out, size_t out_stride);
+using DenseMatmulTable = std::array<DenseMatmulFn, kDenseTypeCount>;
+constexpr size_t dense_index(DenseType type) { return static_cast<size_t>(type); }
 
 struct KernelTable {
     Isa isa;
@@ -73,14 +81,13 @@ struct KernelTable {
     void (*ternary_matmul)(const TernaryMatrix& w, int64_t row_begin, int64_t row_end, const int8_t* acts,
                            size_t act_stride, const ActScale* scales, int64_t n_tokens, float* out, size_t out_stride);
 
-    // Activation preparation for dense kernels: f32/f16/bf16 weights use the f32 rows as they
-    // are; q8_0 weights take BlockQ8_0 rows, q6_k weights take BlockQ8_K rows (k / block each).
+    // Activation quantizers of the block-quantized dense types (k / block blocks); which weight type
+    // takes which activations is in its DenseTypeTraits (dense_types.hpp).
     void (*quantize_q8_0)(const float* x, int64_t k, BlockQ8_0* out);
     void (*quantize_q8_k)(const float* x, int64_t k, BlockQ8_K* out);
-    // out[t * out_stride + r] = dot(row r, activations of token t); `acts` points to f32 rows,
-    // BlockQ8_0 rows or BlockQ8_K rows as above, act_stride in bytes.
-    void (*dense_matmul)(const DenseMatrix& w, int64_t row_begin, int64_t row_end, const void* acts,
-                         size_t act_stride, int64_t n_tokens, float* out, size_t out_stride);
+    // Per dense weight type (indexed by DenseType): out[t * out_stride + r] = dot(row r, activations
+    // of token t), the activations prepared as the type's traits say, act_stride in bytes.
+    DenseMatmulTable dense_matmul;
 
     // y = x / sqrt(mean(x^2) + eps) * w   (f32; y may alias x)
     void (*rms_norm)(const float* x, const float* w, int64_t n, float eps, float* y);

@@ -6,9 +6,19 @@ namespace bitnet {
 
 const KernelTable& kernels_avx2() {
     static const KernelTable table = {
-        Isa::avx2,           false,           avx2::quantize_acts, avx2::ternary_matmul, avx2::quantize_q8_0,
-        avx2::quantize_q8_k, avx2::dense_matmul,  avx2::rms_norm,       avx2::softmax,
-        avx2::rope_neox,     avx2::relu_sqr_mul,  avx2::f32_to_f16,     avx2::attention,
+        .isa = Isa::avx2,
+        .base3_keeps_up = false,
+        .quantize_acts = avx2::quantize_acts,
+        .ternary_matmul = avx2::ternary_matmul,
+        .quantize_q8_0 = avx2::quantize_q8_0,
+        .quantize_q8_k = avx2::quantize_q8_k,
+        .dense_matmul = avx2::dense_matmul_table(),
+        .rms_norm = avx2::rms_norm,
+        .softmax = avx2::softmax,
+        .rope_neox = avx2::rope_neox,
+        .relu_sqr_mul = avx2::relu_sqr_mul,
+        .f32_to_f16 = avx2::f32_to_f16,
+        .attention = avx2::attention,
     };
     return table;
 }

@@ -11,7 +11,6 @@ namespace bitnet {
 
 namespace scalar {
 
-
 void quantize_acts(const float* x, int64_t k, WeightLayout layout, int8_t* q, ActScale* scale) {
     float amax = 0.0f;
     for (int64_t i = 0; i < k; ++i) amax = std::max(amax, std::fabs(x[i]));
@@ -61,19 +60,19 @@ void ternary_matmul(const TernaryMatrix& w, int64_t row_begin, int64_t row_end, 
 
 const KernelTable& kernels_scalar() {
     static const KernelTable table = {
-        Isa::scalar,
-        false,
-        scalar::quantize_acts,
-        scalar::ternary_matmul,
-        scalar::quantize_q8_0,
-        scalar::quantize_q8_k,
-        scalar::dense_matmul,
-        scalar::rms_norm,
-        scalar::softmax,
-        scalar::rope_neox,
-        scalar::relu_sqr_mul,
-        scalar::f32_to_f16,
-        scalar::attention,
+        .isa = Isa::scalar,
+        .base3_keeps_up = false,
+        .quantize_acts = scalar::quantize_acts,
+        .ternary_matmul = scalar::ternary_matmul,
+        .quantize_q8_0 = scalar::quantize_q8_0,
+        .quantize_q8_k = scalar::quantize_q8_k,
+        .dense_matmul = scalar::dense_matmul_table(),
+        .rms_norm = scalar::rms_norm,
+        .softmax = scalar::softmax,
+        .rope_neox = scalar::rope_neox,
+        .relu_sqr_mul = scalar::relu_sqr_mul,
+        .f32_to_f16 = scalar::f32_to_f16,
+        .attention = scalar::attention,
     };
     return table;
 }

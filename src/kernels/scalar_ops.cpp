@@ -148,6 +148,12 @@ void dense_matmul(const DenseMatrix& w, int64_t row_begin, int64_t row_end, cons
     }
 }
 
+DenseMatmulTable dense_matmul_table() {
+    DenseMatmulTable table;
+    table.fill(&dense_matmul);
+    return table;
+}
+
 void rms_norm(const float* x, const float* w, int64_t n, float eps, float* y) {
     double ss = 0.0;
     for (int64_t i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];

@@ -10,8 +10,11 @@ void ternary_matmul(const TernaryMatrix& w, int64_t row_begin, int64_t row_end, 
                     const ActScale* scales, int64_t n_tokens, float* out, size_t out_stride);
 void quantize_q8_0(const float* x, int64_t k, BlockQ8_0* out);
 void quantize_q8_k(const float* x, int64_t k, BlockQ8_K* out);
+// The reference for every dense type (dispatches on w.type).
 void dense_matmul(const DenseMatrix& w, int64_t row_begin, int64_t row_end, const void* acts, size_t act_stride,
                   int64_t n_tokens, float* out, size_t out_stride);
+// dense_matmul for every type: what an ISA table starts from.
+DenseMatmulTable dense_matmul_table();
 void rms_norm(const float* x, const float* w, int64_t n, float eps, float* y);
 void softmax(float* x, int64_t n);
 void rope_neox(float* x, int n_heads, int head_dim, const float* cos, const float* sin);

@@ -3,6 +3,7 @@
 set(SOURCES
   layout.cpp
   dispatch.cpp
+  dense_types.cpp
   kernels_scalar.cpp
   scalar_ops.cpp
   # x86 AVX2 + FMA + F16C

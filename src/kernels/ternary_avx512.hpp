@@ -3,6 +3,7 @@
 // its per-layout micro-kernels. Include only from *_avx512.cpp files.
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 
 #include "kernels/kernels.hpp"
 
@@ -41,6 +42,23 @@ struct TileSet {
     GemvFn gemv[kGemvTokens];
     TileFn gemm[kGemmRows][kGemmTokens];
 };
+
+// Builds the TileSet of one layout from its kernels: Kernels::gemv (one token),
+// Kernels::gemv_batch<T> (T = 2..kGemvTokens) and Kernels::tile<R, T>.
+template <class Kernels>
+constexpr TileSet make_tile_set() {
+    TileSet set{};
+    set.gemv[0] = Kernels::gemv;
+    [&]<int... T>(std::integer_sequence<int, T...>) {
+        ((set.gemv[T + 1] = Kernels::template gemv_batch<T + 2>), ...);
+    }(std::make_integer_sequence<int, kGemvTokens - 1>{});
+    [&]<int... RT>(std::integer_sequence<int, RT...>) {
+        ((set.gemm[RT / kGemmTokens][RT % kGemmTokens] =
+              Kernels::template tile<RT / kGemmTokens + 1, RT % kGemmTokens + 1>),
+         ...);
+    }(std::make_integer_sequence<int, kGemmRows * kGemmTokens>{});
+    return set;
+}
 
 const TileSet& bits2_tiles();
 

@@ -195,27 +195,16 @@ void gemv_batch(const TileArgs& args, int n_rows, int32_t* dots) {
     }
 }
 
-template <int T, int... R>
-constexpr void fill_gemm_column(TileSet& set, std::integer_sequence<int, R...>) {
-    ((set.gemm[R][T - 1] = &tile<R + 1, T>), ...);
-}
+// This layout's kernels, for make_tile_set.
+struct Kernels {
+    static constexpr GemvFn gemv = &avx512::gemv;
+    template <int T>
+    static constexpr GemvFn gemv_batch = &avx512::gemv_batch<T>;
+    template <int R, int T>
+    static constexpr TileFn tile = &avx512::tile<R, T>;
+};
 
-template <int... T>
-constexpr void fill_gemm(TileSet& set, std::integer_sequence<int, T...>) {
-    (fill_gemm_column<T + 1>(set, std::make_integer_sequence<int, kGemmRows>{}), ...);
-}
-
-constexpr TileSet make_tiles() {
-    TileSet set{};
-    set.gemv[0] = &gemv;
-    set.gemv[1] = &gemv_batch<2>;
-    set.gemv[2] = &gemv_batch<3>;
-    static_assert(kGemvTokens == 3);
-    fill_gemm(set, std::make_integer_sequence<int, kGemmTokens>{});
-    return set;
-}
-
-constexpr TileSet kTiles = make_tiles();
+constexpr TileSet kTiles = make_tile_set<Kernels>();
 
 }  // namespace
 

@@ -10,8 +10,8 @@
                         size_t act_stride, const ActScale* scales, int64_t n_tokens, float* out, size_t out_stride);   \
     void quantize_q8_0(const float* x, int64_t k, BlockQ8_0* out);                                                     \
     void quantize_q8_k(const float* x, int64_t k, BlockQ8_K* out);                                                     \
-    void dense_matmul(const DenseMatrix& w, int64_t row_begin, int64_t row_end, const void* acts, size_t act_stride,   \
-                      int64_t n_tokens, float* out, size_t out_stride);                                                \
+    /* The scalar entries with this ISA's dense kernels in place of those it accelerates. */                        \
+    DenseMatmulTable dense_matmul_table();                                                                             \
     void rms_norm(const float* x, const float* w, int64_t n, float eps, float* y);                                     \
     void softmax(float* x, int64_t n);                                                                                 \
     void rope_neox(float* x, int n_heads, int head_dim, const float* cos, const float* sin);                           \

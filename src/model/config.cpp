@@ -7,8 +7,6 @@
 
 namespace bitnet {
 
-const char* supported_architectures() { return "bitnet-b1.58, bitnet-25, bitnet"; }
-
 namespace {
 
 int64_t positive(const GgufFile& f, const std::string& key, uint64_t max = 1ull << 31) {
@@ -25,15 +23,10 @@ int64_t positive(const GgufFile& f, const std::string& key, uint64_t max = 1ull 
 ModelConfig read_model_config(const GgufFile& f) {
     ModelConfig c;
     c.arch_name = std::string(f.get_string("general.architecture"));
-    if (c.arch_name == "bitnet-b1.58" || c.arch_name == "bitnet-25") {
-        c.arch = Arch::bitnet_b158;
-        c.ffn_act = FfnActivation::relu_sqr;
-    } else if (c.arch_name == "bitnet") {
-        c.arch = Arch::bitnet;
-        c.ffn_act = FfnActivation::silu;
-    } else {
+    c.arch = find_architecture(c.arch_name);
+    if (c.arch == nullptr) {
         fail(strprintf("%s: unsupported model architecture '%s' (supported: %s)", f.path().c_str(), c.arch_name.c_str(),
-                       supported_architectures()));
+                       supported_architectures().c_str()));
     }
     const std::string p = c.arch_name + ".";
     c.n_embd = positive(f, p + "embedding_length", 1 << 20);
@@ -81,17 +74,7 @@ ModelConfig read_model_config(const GgufFile& f) {
                            type.data()));
         }
     }
-    if (auto act = f.opt_string(p + "hidden_activation")) {
-        // Some converters record the activation; honour it only where it agrees with a known variant.
-        if (*act == "relu2" || *act == "relu_sqr" || *act == "relu_squared") {
-            c.ffn_act = FfnActivation::relu_sqr;
-        } else if (*act == "silu" || *act == "swiglu") {
-            c.ffn_act = c.arch == Arch::bitnet_b158 ? FfnActivation::relu_sqr : FfnActivation::silu;
-        } else {
-            fail(strprintf("%s: %shidden_activation '%.*s' is not supported", f.path().c_str(), p.c_str(),
-                           static_cast<int>(act->size()), act->data()));
-        }
-    }
+    c.arch->configure(f, c);
     // n_vocab comes from the token embedding; the vocab_size key, when present, must agree.
     c.n_vocab = 0;
     return c;

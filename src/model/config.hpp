@@ -1,24 +1,22 @@
 #pragma once
-// Model hyper-parameters read from GGUF metadata and validated, for the supported
-// architectures of the BitNet family.
+// Model hyper-parameters read from GGUF metadata and validated: the `<arch>.*` keys every
+// architecture shares are read here, the rest by the architecture (src/model/arch/).
 #include <cstdint>
 #include <string>
+
+#include "model/arch/arch.hpp"
 
 namespace bitnet {
 
 class GgufFile;
 
-enum class Arch {
-    bitnet_b158,  // "bitnet-b1.58" and its earlier name "bitnet-25": BitNet-b1.58-2B-4T, ReLU^2 FFN
-    bitnet,       // "bitnet": the 2024 1bitLLM models, SiLU-gated FFN
-};
-
+// Gate activation of a gated feed-forward block: relu(g)^2 * u or silu(g) * u.
 enum class FfnActivation { relu_sqr, silu };
 
 struct ModelConfig {
     std::string arch_name;  // as stored in general.architecture
-    Arch arch = Arch::bitnet_b158;
-    FfnActivation ffn_act = FfnActivation::relu_sqr;
+    const Architecture* arch = nullptr;
+    FfnActivation ffn_act = FfnActivation::relu_sqr;  // set by the architecture
     int64_t n_vocab = 0;
     int64_t n_ctx_train = 0;
     int64_t n_embd = 0;
@@ -35,9 +33,6 @@ struct ModelConfig {
     int64_t kv_dim() const { return n_head_kv * head_dim; }
     int64_t gqa_group() const { return n_head / n_head_kv; }
 };
-
-// Architectures this engine runs, for messages: "bitnet-b1.58, bitnet-25, bitnet".
-const char* supported_architectures();
 
 // Reads `<arch>.*` keys; throws Error naming the missing or inconsistent key.
 ModelConfig read_model_config(const GgufFile& file);

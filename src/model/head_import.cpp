@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/thread_pool.hpp"
 #include "gguf/gguf_file.hpp"
+#include "kernels/dense_types.hpp"
 #include "model/weights.hpp"
 #include "quant/types.hpp"
 

@@ -1,8 +1,13 @@
 set(SOURCES
   config.cpp
+  arch/registry.cpp
+  arch/bitnet_b158.cpp
+  arch/bitnet.cpp
   weights.cpp
+  weight_binder.cpp
   ternary_import.cpp
   head_import.cpp
   kv_cache.cpp
   forward.cpp
+  blocks.cpp
 )

@@ -2,6 +2,7 @@
 // The model's weights, bound to the kernel views: ternary matrices in the engine's layouts (I2_S
 // rows used in place from the memory map; other formats repacked at load), the LM head, and
 // the f32 norm vectors.
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -18,6 +19,8 @@ class GgufFile;
 struct GgufTensor;
 class ThreadPool;
 
+// The tensors of one transformer layer, as the architectures of src/model/arch/ bind them (an
+// architecture without sub-norms leaves them null).
 struct LayerWeights {
     const float* attn_norm = nullptr;
     const float* attn_sub_norm = nullptr;
@@ -52,14 +55,13 @@ struct ModelWeights {
     std::vector<LayerWeights> layers;
 
     WeightLayout ternary_layout = WeightLayout::bits2;  // layout of (most) ternary matrices
+    std::array<bool, 2> layouts_used{};                 // by WeightLayout: activations to quantize for
     size_t owned_bytes = 0;                             // memory allocated beyond the file mapping
 
     // Storage for converted tensors; the views above point into it or into the file mapping.
     std::vector<AlignedBuffer<uint8_t>> owned;
     std::vector<std::vector<float>> owned_f32;
 };
-
-DenseType dense_type_of(GgmlType type);
 
 ModelWeights load_weights(const GgufFile& file, const ModelConfig& config, const WeightLoadOptions& options,
                           ThreadPool& pool);

@@ -34,7 +34,6 @@ public:
     int32_t sample(std::span<const float> logits, std::span<const int32_t> history);
 
     const SamplingParams& params() const { return params_; }
-    void reseed(uint64_t seed) { rng_ = Rng(seed); }
 
 private:
     struct Candidate {

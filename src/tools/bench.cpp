@@ -11,7 +11,7 @@
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "core/thread_pool.hpp"
-#include "kernels/kernels.hpp"
+#include "kernels/dense_types.hpp"
 #include "quant/types.hpp"
 #include "runtime/context.hpp"
 
@@ -49,17 +49,6 @@ std::vector<int32_t> random_tokens(int n, int64_t n_vocab, uint64_t seed) {
     return t;
 }
 
-const char* dense_type_label(DenseType t) {
-    switch (t) {
-        case DenseType::f32: return "F32";
-        case DenseType::f16: return "F16";
-        case DenseType::bf16: return "BF16";
-        case DenseType::q8_0: return "Q8_0";
-        case DenseType::q6_k: return "Q6_K";
-    }
-    return "?";
-}
-
 // "bitnet-b1.58 2.4B I2_S bits2 Q6_K": architecture, size, stored ternary type, the layout the
 // weights are used in, and the LM head's type (after any --head-type).
 std::string model_type(const LoadedModel& m) {
@@ -69,7 +58,7 @@ std::string model_type(const LoadedModel& m) {
     if (const GgufTensor* t = m.file.find_tensor("blk.0.attn_q.weight")) type = type_name(t->type);
     for (char& c : type) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     if (!m.weights.layers.empty()) type += std::string(" ") + layout_name(m.weights.layers[0].wq.layout);
-    return m.config.arch_name + " " + size + " " + type + " " + dense_type_label(m.weights.output.type);
+    return m.config.arch_name + " " + size + " " + type + " " + dense_traits(m.weights.output.type).name;
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/fp16.hpp"
+#include "kernels/dense_types.hpp"
 #include "kernel_test_util.hpp"
 
 using namespace bitnet;
@@ -17,27 +18,8 @@ using test::IsaTest;
 
 namespace {
 
-size_t row_bytes(DenseType type, int64_t cols) {
-    switch (type) {
-        case DenseType::f32: return static_cast<size_t>(cols) * 4;
-        case DenseType::f16:
-        case DenseType::bf16: return static_cast<size_t>(cols) * 2;
-        case DenseType::q8_0: return static_cast<size_t>(cols / 32) * 34;
-        case DenseType::q6_k: return static_cast<size_t>(cols / 256) * 210;
-    }
-    return 0;
-}
-
-const char* type_name_of(DenseType t) {
-    switch (t) {
-        case DenseType::f32: return "f32";
-        case DenseType::f16: return "f16";
-        case DenseType::bf16: return "bf16";
-        case DenseType::q8_0: return "q8_0";
-        case DenseType::q6_k: return "q6_k";
-    }
-    return "?";
-}
+size_t row_bytes(DenseType type, int64_t cols) { return bitnet::row_bytes(dense_traits(type).ggml, cols); }
+const char* type_name_of(DenseType type) { return dense_traits(type).name; }
 
 void put_u16(uint8_t* p, uint16_t v) { std::memcpy(p, &v, 2); }
 uint16_t get_u16(const uint8_t* p) {
@@ -125,9 +107,8 @@ struct DenseActs {
 
 DenseActs make_acts(const KernelTable& ref, Rng& rng, DenseType type, int64_t cols, int64_t n_tokens) {
     DenseActs a;
-    a.stride = type == DenseType::q8_0   ? static_cast<size_t>(cols / 32) * sizeof(BlockQ8_0)
-               : type == DenseType::q6_k ? static_cast<size_t>(cols / 256) * sizeof(BlockQ8_K)
-                                         : static_cast<size_t>(cols) * 4 + 16;
+    // f32 rows get 16 bytes of slack so that the stride is not the row length.
+    a.stride = dense_traits(type).act_row_bytes(cols) + (dense_traits(type).act_block == 1 ? 16 : 0);
     a.data.assign(a.stride * static_cast<size_t>(n_tokens), 0);
     a.deq.resize(static_cast<size_t>(cols * n_tokens));
     for (int64_t t = 0; t < n_tokens; ++t) {
@@ -156,8 +137,8 @@ protected:
     void check(const Dense& w, const DenseActs& a, int64_t n_tokens, int64_t rb, int64_t re) {
         const size_t out_stride = static_cast<size_t>(w.rows) + 1;
         std::vector<float> got(out_stride * static_cast<size_t>(n_tokens), -7.0f), want = got;
-        isa().dense_matmul(w.matrix(), rb, re, a.data.data(), a.stride, n_tokens, got.data(), out_stride);
-        ref().dense_matmul(w.matrix(), rb, re, a.data.data(), a.stride, n_tokens, want.data(), out_stride);
+        isa().dense_matmul[dense_index(w.type)](w.matrix(), rb, re, a.data.data(), a.stride, n_tokens, got.data(), out_stride);
+        ref().dense_matmul[dense_index(w.type)](w.matrix(), rb, re, a.data.data(), a.stride, n_tokens, want.data(), out_stride);
         for (int64_t t = 0; t < n_tokens; ++t) {
             for (int64_t r = 0; r < static_cast<int64_t>(out_stride); ++r) {
                 const size_t i = static_cast<size_t>(t) * out_stride + static_cast<size_t>(r);
@@ -200,7 +181,7 @@ TEST_P(DenseMatmul, AllTypesMatchReference) {
 void call_part(const KernelTable& k, const Dense& w, const DenseActs& a, int64_t rb, int64_t re, int64_t t0, int64_t t1,
                std::vector<float>& out) {
     const auto stride = static_cast<size_t>(w.rows);
-    k.dense_matmul(w.matrix(), rb, re, a.data.data() + static_cast<size_t>(t0) * a.stride, a.stride, t1 - t0,
+    k.dense_matmul[dense_index(w.type)](w.matrix(), rb, re, a.data.data() + static_cast<size_t>(t0) * a.stride, a.stride, t1 - t0,
                    out.data() + static_cast<size_t>(t0) * stride, stride);
 }
 

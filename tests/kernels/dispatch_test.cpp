@@ -15,12 +15,13 @@ TEST(Dispatch, TablesMatchTheirIsa) {
         for (auto fn :
              {reinterpret_cast<const void*>(t->quantize_acts), reinterpret_cast<const void*>(t->ternary_matmul),
               reinterpret_cast<const void*>(t->quantize_q8_0), reinterpret_cast<const void*>(t->quantize_q8_k),
-              reinterpret_cast<const void*>(t->dense_matmul), reinterpret_cast<const void*>(t->rms_norm),
+              reinterpret_cast<const void*>(t->rms_norm),
               reinterpret_cast<const void*>(t->softmax), reinterpret_cast<const void*>(t->rope_neox),
               reinterpret_cast<const void*>(t->relu_sqr_mul), reinterpret_cast<const void*>(t->f32_to_f16),
               reinterpret_cast<const void*>(t->attention)}) {
             EXPECT_NE(fn, nullptr) << isa_name(isa);
         }
+        for (DenseMatmulFn fn : t->dense_matmul) EXPECT_NE(fn, nullptr) << isa_name(isa);
     }
     EXPECT_NE(kernels_for(Isa::scalar), nullptr);
 }

@@ -43,7 +43,9 @@ ModelConfig config_of(const GgufWriter& w) {
 
 TEST(ModelConfig, OfficialHyperParameters) {
     const ModelConfig c = config_of(base());
-    EXPECT_EQ(c.arch, Arch::bitnet_b158);
+    ASSERT_NE(c.arch, nullptr);
+    EXPECT_STREQ(c.arch->name, "bitnet-b1.58");
+    EXPECT_EQ(c.arch, find_architecture("bitnet-b1.58"));
     EXPECT_EQ(c.ffn_act, FfnActivation::relu_sqr);
     EXPECT_EQ(c.head_dim, 128);
     EXPECT_EQ(c.kv_dim(), 640);
@@ -55,12 +57,19 @@ TEST(ModelConfig, OfficialHyperParameters) {
 TEST(ModelConfig, ArchitectureVariants) {
     EXPECT_EQ(config_of(base("bitnet-25")).ffn_act, FfnActivation::relu_sqr);
     EXPECT_EQ(config_of(base("bitnet")).ffn_act, FfnActivation::silu);
+    GgufWriter relu = base("bitnet");
+    relu.set_string("bitnet.hidden_activation", "relu2");
+    EXPECT_EQ(config_of(relu).ffn_act, FfnActivation::relu_sqr);
+    GgufWriter unknown = base();
+    unknown.set_string("bitnet-b1.58.hidden_activation", "gelu");
+    EXPECT_NE(error_of(unknown).find("hidden_activation 'gelu' is not supported"), std::string::npos)
+        << error_of(unknown);
     GgufWriter w = base();
     w.set_string("bitnet-b1.58.hidden_activation", "silu");  // mainline's wrong default must not win
     EXPECT_EQ(config_of(w).ffn_act, FfnActivation::relu_sqr);
     const std::string err = error_of(base("llama"));
     EXPECT_NE(err.find("unsupported model architecture 'llama'"), std::string::npos) << err;
-    EXPECT_NE(err.find("bitnet-b1.58"), std::string::npos) << err;
+    EXPECT_NE(err.find("(supported: bitnet-b1.58, bitnet-25, bitnet)"), std::string::npos) << err;
 }
 
 TEST(ModelConfig, MissingOrInconsistentKeysAreNamed) {
