@@ -15,10 +15,12 @@ constexpr int kMaxArrayDepth = 8;
 constexpr uint64_t kMaxKeyLength = 65535;
 constexpr uint64_t kMaxTensorNameLength = 255;
 
+}  // namespace
+
 // Bounds-checked little-endian reads; every failure names the offset and what was being read.
-class Cursor {
+class GgufCursor {
 public:
-    Cursor(const uint8_t* base, size_t size, const std::string& name) : base_(base), size_(size), name_(name) {}
+    GgufCursor(const uint8_t* base, size_t size, const std::string& name) : base_(base), size_(size), name_(name) {}
 
     size_t pos() const { return pos_; }
     size_t remaining() const { return size_ - pos_; }
@@ -67,6 +69,10 @@ private:
     size_t pos_ = 0;
     const std::string& name_;
 };
+
+namespace {
+
+using Cursor = GgufCursor;
 
 void read_value(Cursor& cur, GgufType type, GgufValue& out, int depth, std::string_view key);
 
@@ -185,6 +191,16 @@ GgufFile GgufFile::parse(const uint8_t* data, size_t size, std::string name) {
 
 void GgufFile::parse_all() {
     Cursor cur(base_, size_, name_);
+    const auto [n_tensors, n_kv] = parse_header(cur);
+    parse_metadata(cur, n_kv);
+    parse_alignment();
+    tensors_.resize(n_tensors);
+    for (uint64_t t = 0; t < n_tensors; ++t) parse_tensor_info(cur, t);
+    bind_data_section(cur.pos());
+}
+
+// Magic, version and the two counts, checked against what the file could possibly hold.
+std::pair<uint64_t, uint64_t> GgufFile::parse_header(GgufCursor& cur) {
     if (size_ < 4) fail(strprintf("%s: not a GGUF file (only %zu bytes)", name_.c_str(), size_));
     const uint32_t magic = cur.read<uint32_t>("magic");
     if (magic != kMagic) {
@@ -209,7 +225,10 @@ void GgufFile::parse_all() {
         fail(strprintf("%s: tensor count %llu is impossible for a file of %zu bytes", name_.c_str(),
                        static_cast<unsigned long long>(n_tensors), size_));
     }
+    return {n_tensors, n_kv};
+}
 
+void GgufFile::parse_metadata(GgufCursor& cur, uint64_t n_kv) {
     kvs_.resize(n_kv);
     for (uint64_t k = 0; k < n_kv; ++k) {
         const size_t at = cur.pos();
@@ -230,78 +249,78 @@ void GgufFile::parse_all() {
             cur.error(strprintf("duplicate metadata key '%.*s'", static_cast<int>(kv.key.size()), kv.key.data()), at);
         }
     }
+}
 
-    if (const GgufValue* a = find("general.alignment")) {
-        if (a->type != GgufType::UINT32) {
-            fail(strprintf("%s: general.alignment has type %s, expected uint32", name_.c_str(), gguf_type_name(a->type)));
-        }
-        if (a->u == 0 || (a->u & (a->u - 1)) != 0) {
-            fail(strprintf("%s: general.alignment %llu is not a power of two", name_.c_str(),
-                           static_cast<unsigned long long>(a->u)));
-        }
-        alignment_ = a->u;
+void GgufFile::parse_alignment() {
+    const GgufValue* a = find("general.alignment");
+    if (a == nullptr) return;
+    if (a->type != GgufType::UINT32) {
+        fail(strprintf("%s: general.alignment has type %s, expected uint32", name_.c_str(), gguf_type_name(a->type)));
     }
-
-    tensors_.resize(n_tensors);
-    for (uint64_t t = 0; t < n_tensors; ++t) {
-        const size_t at = cur.pos();
-        GgufTensor& ti = tensors_[t];
-        ti.name = cur.read_string("tensor name");
-        const std::string nm(ti.name);
-        if (ti.name.empty() || ti.name.size() > kMaxTensorNameLength) {
-            cur.error(strprintf("tensor %llu has invalid name length %zu", static_cast<unsigned long long>(t), ti.name.size()),
-                      at);
-        }
-        const uint32_t n_dims = cur.read<uint32_t>("tensor n_dims");
-        if (n_dims == 0 || n_dims > 4) {
-            cur.error(strprintf("tensor '%s' has n_dims %u (must be 1..4)", nm.c_str(), n_dims), at);
-        }
-        ti.n_dims = static_cast<int>(n_dims);
-        uint64_t elements = 1;
-        for (uint32_t d = 0; d < n_dims; ++d) {
-            const uint64_t ne = cur.read<uint64_t>("tensor dimension");
-            if (ne == 0) cur.error(strprintf("tensor '%s' has a zero dimension (ne[%u] = 0)", nm.c_str(), d), at);
-            if (ne > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) || mul_overflows(elements, ne, elements) ||
-                elements > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-                cur.error(strprintf("tensor '%s' element count overflows", nm.c_str()), at);
-            }
-            ti.ne[d] = static_cast<int64_t>(ne);
-        }
-        const uint32_t type_id = cur.read<uint32_t>("tensor type");
-        const TypeTraits* traits = find_type(type_id);
-        if (traits == nullptr) {
-            cur.error(strprintf("tensor '%s' has unknown type id %u (supported: %s)", nm.c_str(), type_id,
-                                known_type_names().c_str()),
-                      at);
-        }
-        ti.type = traits->type;
-        ti.offset = cur.read<uint64_t>("tensor data offset");
-        if (ti.ne[0] % traits->block_size != 0) {
-            cur.error(strprintf("tensor '%s': row length %lld is not a multiple of the %s block size %lld", nm.c_str(),
-                                static_cast<long long>(ti.ne[0]), traits->name, static_cast<long long>(traits->block_size)),
-                      at);
-        }
-        const auto nbytes = tensor_bytes(ti.type, std::span<const int64_t>(ti.ne, 4));
-        if (!nbytes) cur.error(strprintf("tensor '%s' byte size overflows", nm.c_str()), at);
-        ti.nbytes = *nbytes;
-        if (ti.offset % alignment_ != 0) {
-            cur.error(strprintf("tensor '%s' data offset %llu is not a multiple of the alignment %llu", nm.c_str(),
-                                static_cast<unsigned long long>(ti.offset), static_cast<unsigned long long>(alignment_)),
-                      at);
-        }
-        if (!tensor_index_.emplace(ti.name, t).second) cur.error(strprintf("duplicate tensor name '%s'", nm.c_str()), at);
+    if (a->u == 0 || (a->u & (a->u - 1)) != 0) {
+        fail(strprintf("%s: general.alignment %llu is not a power of two", name_.c_str(),
+                       static_cast<unsigned long long>(a->u)));
     }
+    alignment_ = a->u;
+}
 
-    const uint64_t header_end = cur.pos();
+// Name, shape, type and offset of tensor t; the byte size follows from the type's geometry.
+void GgufFile::parse_tensor_info(GgufCursor& cur, uint64_t t) {
+    const size_t at = cur.pos();
+    GgufTensor& ti = tensors_[t];
+    ti.name = cur.read_string("tensor name");
+    const std::string nm(ti.name);
+    if (ti.name.empty() || ti.name.size() > kMaxTensorNameLength) {
+        cur.error(strprintf("tensor %llu has invalid name length %zu", static_cast<unsigned long long>(t), ti.name.size()),
+                  at);
+    }
+    const uint32_t n_dims = cur.read<uint32_t>("tensor n_dims");
+    if (n_dims == 0 || n_dims > 4) cur.error(strprintf("tensor '%s' has n_dims %u (must be 1..4)", nm.c_str(), n_dims), at);
+    ti.n_dims = static_cast<int>(n_dims);
+    uint64_t elements = 1;
+    for (uint32_t d = 0; d < n_dims; ++d) {
+        const uint64_t ne = cur.read<uint64_t>("tensor dimension");
+        if (ne == 0) cur.error(strprintf("tensor '%s' has a zero dimension (ne[%u] = 0)", nm.c_str(), d), at);
+        if (ne > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) || mul_overflows(elements, ne, elements) ||
+            elements > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+            cur.error(strprintf("tensor '%s' element count overflows", nm.c_str()), at);
+        }
+        ti.ne[d] = static_cast<int64_t>(ne);
+    }
+    const uint32_t type_id = cur.read<uint32_t>("tensor type");
+    const TypeTraits* traits = find_type(type_id);
+    if (traits == nullptr) {
+        cur.error(strprintf("tensor '%s' has unknown type id %u (supported: %s)", nm.c_str(), type_id,
+                            known_type_names().c_str()),
+                  at);
+    }
+    ti.type = traits->type;
+    ti.offset = cur.read<uint64_t>("tensor data offset");
+    if (ti.ne[0] % traits->block_size != 0) {
+        cur.error(strprintf("tensor '%s': row length %lld is not a multiple of the %s block size %lld", nm.c_str(),
+                            static_cast<long long>(ti.ne[0]), traits->name, static_cast<long long>(traits->block_size)),
+                  at);
+    }
+    const auto nbytes = tensor_bytes(ti.type, std::span<const int64_t>(ti.ne, 4));
+    if (!nbytes) cur.error(strprintf("tensor '%s' byte size overflows", nm.c_str()), at);
+    ti.nbytes = *nbytes;
+    if (ti.offset % alignment_ != 0) {
+        cur.error(strprintf("tensor '%s' data offset %llu is not a multiple of the alignment %llu", nm.c_str(),
+                            static_cast<unsigned long long>(ti.offset), static_cast<unsigned long long>(alignment_)),
+                  at);
+    }
+    if (!tensor_index_.emplace(ti.name, t).second) cur.error(strprintf("duplicate tensor name '%s'", nm.c_str()), at);
+}
+
+// The data section starts at the aligned end of the header; every tensor must lie inside it and
+// no two may overlap.
+void GgufFile::bind_data_section(uint64_t header_end) {
     data_offset_ = (header_end + alignment_ - 1) / alignment_ * alignment_;
-    if (n_tensors > 0 && data_offset_ > size_) {
+    if (!tensors_.empty() && data_offset_ > size_) {
         fail(strprintf("%s: truncated file: the tensor data section would start at offset %llu but the file has %zu bytes",
                        name_.c_str(), static_cast<unsigned long long>(data_offset_), size_));
     }
     const uint64_t data_size = size_ > data_offset_ ? size_ - data_offset_ : 0;
-
-    std::vector<size_t> order(tensors_.size());
-    for (size_t k = 0; k < order.size(); ++k) order[k] = k;
     for (GgufTensor& ti : tensors_) {
         if (ti.offset > data_size || ti.nbytes > data_size - ti.offset) {
             fail(strprintf("%s: truncated file: tensor '%.*s' data [%llu, %llu) lies outside the data section of %llu bytes",
@@ -312,6 +331,8 @@ void GgufFile::parse_all() {
         }
         ti.data = base_ + data_offset_ + ti.offset;
     }
+    std::vector<size_t> order(tensors_.size());
+    for (size_t k = 0; k < order.size(); ++k) order[k] = k;
     std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return tensors_[a].offset < tensors_[b].offset; });
     for (size_t k = 1; k < order.size(); ++k) {
         const GgufTensor& prev = tensors_[order[k - 1]];

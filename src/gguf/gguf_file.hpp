@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/mapped_file.hpp"
@@ -15,6 +16,8 @@
 #include "quant/types.hpp"
 
 namespace bitnet {
+
+class GgufCursor;
 
 struct GgufTensor {
     std::string_view name;
@@ -73,7 +76,13 @@ public:
 
 private:
     GgufFile() = default;
+    // Parsing, in file order: header, metadata, tensor infos, then the data section.
     void parse_all();
+    std::pair<uint64_t, uint64_t> parse_header(GgufCursor& cur);  // {tensor count, metadata count}
+    void parse_metadata(GgufCursor& cur, uint64_t n_kv);
+    void parse_alignment();
+    void parse_tensor_info(GgufCursor& cur, uint64_t t);
+    void bind_data_section(uint64_t header_end);
 
     std::unique_ptr<MappedFile> map_;
     const uint8_t* base_ = nullptr;
