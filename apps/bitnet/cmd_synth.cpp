@@ -42,6 +42,8 @@ Action add_synth(CLI::App& app) {
     cmd->add_option("--tokenizer", s.tokenizer_path,
                     "tiktoken vocabulary file (e.g. Llama-3's); default: a small built-in byte-level vocabulary");
     cmd->add_flag("--no-pre", o->no_pre, "Omit tokenizer.ggml.pre, as the official file does");
+    cmd->add_flag("--tensor-scales", s.tensor_scales,
+                  "Add a single-value F32 '<name>.scale' tensor per ternary matrix (llama.cpp's bitnet converter)");
     cmd->add_option("-s,--seed", s.seed, "Random seed (same seed, same file)")->capture_default_str();
     cmd->add_option("-t,--threads", s.n_threads, "Threads (default: all cores)");
     cmd->add_flag("-q,--quiet", o->quiet, "No progress bar");

@@ -120,6 +120,13 @@ public:
                 default: fail("unsupported synth weight type");
             }
         });
+        if (o_.tensor_scales) {
+            // llama.cpp's converter for the 2024 models stores one extra scale per matrix.
+            Rng rng(mix(seed, 0x5ca1e));
+            const float extra = static_cast<float>(0.5 + 1.5 * rng.uniform());
+            w.add_tensor(name.substr(0, name.size() - std::string(".weight").size()) + ".scale", GgmlType::F32, {1},
+                         [extra](uint8_t* dst, size_t) { std::memcpy(dst, &extra, 4); });
+        }
     }
 
     void norm(GgufWriter& w, const std::string& name, int64_t n) {

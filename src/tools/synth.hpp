@@ -22,6 +22,7 @@ struct SynthOptions {
     GgmlType embd_type = GgmlType::F16; // token embedding / tied head: f16, q8_0, q6_k, f32
     std::string tokenizer_path;         // tiktoken file; empty: a built-in byte-level vocabulary
     bool include_pre = true;            // write tokenizer.ggml.pre (the official file has none)
+    bool tensor_scales = false;         // a single-value F32 `<name>.scale` per ternary matrix
     uint64_t seed = 42;
     int n_threads = 0;                  // 0: all cores
     bool progress = true;

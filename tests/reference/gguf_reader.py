@@ -305,7 +305,20 @@ class TernaryMatrix:
 
 
 def ternary(f: GgufFile, name: str) -> TernaryMatrix:
-    """A BitLinear weight split into its ternary values and scales."""
+    """A BitLinear weight split into its ternary values and scales, times the optional per-tensor
+    `<name minus .weight>.scale` (one F32 value, written by llama.cpp's converter for the 2024
+    `bitnet` models)."""
+    m = _ternary_values(f, name)
+    scale_name = name[: -len(".weight")] + ".scale" if name.endswith(".weight") else None
+    if scale_name in f.tensors:
+        extra = dequantize(f, scale_name).reshape(-1)
+        if extra.size != 1:
+            raise GgufError(f"{scale_name}: expected a single value, got {extra.size}")
+        m = TernaryMatrix(m.T, (m.scales * np.float32(extra[0])).astype(np.float32), m.block)
+    return m
+
+
+def _ternary_values(f: GgufFile, name: str) -> TernaryMatrix:
     t = f.tensors[name]
     if len(t.shape) != 2:
         raise GgufError(f"{name}: expected a 2-D weight, got shape {t.shape}")
