@@ -48,7 +48,7 @@ void add_sampling_flags(CLI::App& cmd, SamplingFlags& f) {
     cmd.add_option("-s,--seed", f.seed, "Random seed (-1: random)")->capture_default_str();
 }
 
-std::shared_ptr<const LoadedModel> load_model(const ModelFlags& f) {
+ModelLoadOptions model_load_options(const ModelFlags& f) {
     ModelLoadOptions o;
     o.n_threads = f.threads;
     o.weights.repack = f.weights == "bits2"   ? WeightRepack::bits2
@@ -56,7 +56,11 @@ std::shared_ptr<const LoadedModel> load_model(const ModelFlags& f) {
                                               : WeightRepack::automatic;
     if (!f.head_type.empty()) o.weights.head_type = parse_type_name(f.head_type);
     o.weights.progress = f.verbose;
-    auto model = LoadedModel::load(f.model, o);
+    return o;
+}
+
+std::shared_ptr<const LoadedModel> load_model(const ModelFlags& f) {
+    auto model = LoadedModel::load(f.model, model_load_options(f));
     if (f.verbose) {
         const ModelConfig& c = model->config;
         std::fprintf(stderr,

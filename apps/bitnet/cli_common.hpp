@@ -35,6 +35,7 @@ struct SamplingFlags {
 void add_model_flags(CLI::App& cmd, ModelFlags& f, bool with_context = true);
 void add_sampling_flags(CLI::App& cmd, SamplingFlags& f);
 
+ModelLoadOptions model_load_options(const ModelFlags& f);
 // Loads the model (timing and notes on stderr with --verbose).
 std::shared_ptr<const LoadedModel> load_model(const ModelFlags& f);
 ContextOptions context_options(const ModelFlags& f);

@@ -18,5 +18,6 @@ Action add_chat(CLI::App& app);
 Action add_tokenize(CLI::App& app);
 Action add_perplexity(CLI::App& app);
 Action add_bench(CLI::App& app);
+Action add_serve(CLI::App& app);
 
 }  // namespace bitnet::cli

@@ -28,10 +28,14 @@ int main(int argc, char** argv) {
     add(bitnet::cli::add_synth);
     add(bitnet::cli::add_perplexity);
     add(bitnet::cli::add_bench);
+    add(bitnet::cli::add_serve);
 
-    // llama.cpp spells some long options with one dash (-sys); CLI11 reserves that for one letter.
+    // llama.cpp spells some long options with one dash (-sys, -np); CLI11 reserves that for one letter.
     std::vector<std::string> args;
-    for (int i = argc - 1; i >= 1; --i) args.emplace_back(std::string(argv[i]) == "-sys" ? "--system-prompt" : argv[i]);
+    for (int i = argc - 1; i >= 1; --i) {
+        const std::string a = argv[i];
+        args.push_back(a == "-sys" ? "--system-prompt" : a == "-np" ? "--parallel" : a);
+    }
     try {
         app.parse(args);
     } catch (const CLI::ParseError& e) {

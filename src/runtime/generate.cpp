@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "core/error.hpp"
+#include "runtime/stop_filter.hpp"
 #include "tokenizer/stream_decoder.hpp"
 
 namespace bitnet {
@@ -21,48 +22,6 @@ const char* stop_reason_name(StopReason reason) {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Holds back text that could still turn into a stop string, so nothing after a stop string is
-// ever streamed.
-class StopFilter {
-public:
-    explicit StopFilter(const std::vector<std::string>& stops) : stops_(stops) {}
-
-    // Adds text; returns what can be emitted now. Sets `stopped` when a stop string completed.
-    std::string push(std::string_view text, bool& stopped) {
-        pending_ += text;
-        size_t cut = std::string::npos;
-        for (const std::string& s : stops_) {
-            if (s.empty()) continue;
-            const size_t at = pending_.find(s);
-            if (at != std::string::npos && at < cut) cut = at;
-        }
-        if (cut != std::string::npos) {
-            stopped = true;
-            std::string out = pending_.substr(0, cut);
-            pending_.clear();
-            return out;
-        }
-        size_t keep = 0;  // longest suffix of pending_ that is a proper prefix of a stop string
-        for (const std::string& s : stops_) {
-            for (size_t n = std::min(s.size() - (s.empty() ? 0 : 1), pending_.size()); n > keep; --n) {
-                if (pending_.compare(pending_.size() - n, n, s, 0, n) == 0) {
-                    keep = n;
-                    break;
-                }
-            }
-        }
-        std::string out = pending_.substr(0, pending_.size() - keep);
-        pending_.erase(0, pending_.size() - keep);
-        return out;
-    }
-
-    std::string flush() { return std::exchange(pending_, {}); }
-
-private:
-    const std::vector<std::string>& stops_;
-    std::string pending_;
-};
 
 }  // namespace
 

@@ -2,6 +2,8 @@ set(SOURCES
   loaded_model.cpp
   context.cpp
   generate.cpp
+  stop_filter.cpp
+  chat_format.cpp
   chat.cpp
   api.cpp
   c_api.cpp

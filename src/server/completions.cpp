@@ -1,0 +1,157 @@
+// POST /v1/chat/completions and /v1/completions: build the prompt, queue it, and answer with one
+// JSON object or a Server-Sent-Events stream exactly as OpenAI sends them.
+#include <httplib.h>
+
+#include <chrono>
+#include <memory>
+
+#include "core/error.hpp"
+#include "server/api_error.hpp"
+#include "server/request.hpp"
+#include "server/response.hpp"
+#include "server/state.hpp"
+
+namespace bitnet::server {
+
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+std::vector<int32_t> prompt_tokens(const Server::State& s, const CompletionRequest& r) {
+    const Tokenizer& tok = s.model->tokenizer;
+    std::vector<int32_t> ids = r.chat ? render_chat(tok, s.chat_format, r.messages)
+                                      : tok.encode(r.prompt, tok.add_bos_default() && tok.bos() >= 0, true);
+    if (ids.empty()) throw ApiError(400, "the prompt is empty");
+    const int64_t n_ctx = s.ctx->n_ctx();
+    if (static_cast<int64_t>(ids.size()) >= n_ctx) {
+        throw ApiError(400, strprintf("the prompt has %zu tokens, but this server's context holds %lld tokens per "
+                                      "request (prompt and reply together)",
+                                      ids.size(), static_cast<long long>(n_ctx)));
+    }
+    return ids;
+}
+
+std::shared_ptr<Channel> submit(Server::State& s, CompletionRequest& r) {
+    if (!s.ready) throw ApiError(503, s.stopping ? "the server is shutting down" : "the model is still loading");
+    r.generation.prompt = prompt_tokens(s, r);
+    try {
+        return s.scheduler->submit(std::move(r.generation));
+    } catch (const QueueFull& e) {
+        throw ApiError(503, e.what());
+    } catch (const Error& e) {
+        throw ApiError(400, e.what());
+    }
+}
+
+// Waits for the next event; never gives up while the request may still produce one.
+Event next_event(Channel& channel) {
+    Event e;
+    while (!channel.pop(e, 1000ms)) {
+    }
+    return e;
+}
+
+void answer_whole(const Server::State& s, const CompletionRequest& r, Channel& channel, httplib::Response& res) {
+    const ResponseMeta meta = new_response_meta(r.chat, s.model_id);
+    std::string text;
+    std::vector<TokenInfo> tokens;
+    for (;;) {
+        Event e = next_event(channel);
+        if (e.kind == Event::Kind::error) throw ApiError(e.status, e.error);
+        if (e.kind == Event::Kind::text) {
+            text += e.text;
+            tokens.insert(tokens.end(), std::make_move_iterator(e.tokens.begin()), std::make_move_iterator(e.tokens.end()));
+            continue;
+        }
+        const json logprobs = r.logprobs ? logprobs_json(r.chat, tokens, 0) : json();
+        res.set_content(dump(completion_json(meta, text, e.finish, e.usage, logprobs)), "application/json");
+        return;
+    }
+}
+
+// State of one SSE stream, shared by httplib's provider calls.
+struct Stream {
+    ResponseMeta meta;
+    CompletionRequest request;
+    std::shared_ptr<Channel> channel;
+    bool started = false;
+    size_t text_offset = 0;  // completions' logprobs text_offset
+};
+
+bool send(httplib::DataSink& sink, const std::string& data) {
+    const std::string event = "data: " + data + "\n\n";
+    return sink.write(event.data(), event.size());
+}
+
+// One provider call: the opening chunk, or the next event as chunks. False ends the stream.
+bool stream_step(Stream& st, httplib::DataSink& sink) {
+    const bool usage_nulls = st.request.include_usage;
+    if (!st.started) {
+        st.started = true;
+        if (st.request.chat) {
+            const std::string empty;
+            return send(sink, dump(chunk_json(st.meta, &empty, true, nullptr, json(), usage_nulls)));
+        }
+    }
+    Event e;
+    if (!st.channel->pop(e, 1000ms)) return true;  // nothing yet: called again
+    if (e.kind == Event::Kind::error) {
+        send(sink, error_body(e.status, e.error));
+        sink.done();
+        return true;
+    }
+    if (e.kind == Event::Kind::text) {
+        const json logprobs = st.request.logprobs ? logprobs_json(st.request.chat, e.tokens, st.text_offset) : json();
+        st.text_offset += e.text.size();
+        return send(sink, dump(chunk_json(st.meta, &e.text, false, nullptr, logprobs, usage_nulls)));
+    }
+    const char* finish = finish_reason_name(e.finish);
+    const std::string empty;
+    bool ok = send(sink, dump(chunk_json(st.meta, st.request.chat ? nullptr : &empty, false, finish, json(), usage_nulls)));
+    if (ok && st.request.include_usage) ok = send(sink, dump(usage_chunk_json(st.meta, e.usage)));
+    if (ok) ok = send(sink, "[DONE]");
+    sink.done();
+    return ok;
+}
+
+void answer_stream(const Server::State& s, CompletionRequest&& r, std::shared_ptr<Channel> channel,
+                   httplib::Response& res) {
+    auto st = std::make_shared<Stream>(Stream{new_response_meta(r.chat, s.model_id), std::move(r), channel});
+    res.set_header("Cache-Control", "no-cache");
+    res.set_header("X-Accel-Buffering", "no");  // nginx: pass events through at once
+    res.set_chunked_content_provider(
+        "text/event-stream",
+        [st](size_t, httplib::DataSink& sink) {
+            if (stream_step(*st, sink)) return true;
+            st->channel->cancel();  // the client is gone: free the slot at the next step
+            return false;
+        },
+        [channel](bool) { channel->cancel(); });  // harmless once finished; ends an abandoned stream
+}
+
+void complete(Server::State& s, bool chat, const httplib::Request& req, httplib::Response& res) {
+    CompletionRequest r = chat ? parse_chat_request(req.body) : parse_completion_request(req.body);
+    const bool stream = r.stream;
+    std::shared_ptr<Channel> channel = submit(s, r);
+    if (stream) return answer_stream(s, std::move(r), std::move(channel), res);
+    try {
+        answer_whole(s, r, *channel, res);
+    } catch (...) {
+        channel->cancel();
+        throw;
+    }
+}
+
+}  // namespace
+
+void register_completion_routes(httplib::Server& http, Server::State& s) {
+    for (const char* path : {"/v1/chat/completions", "/chat/completions"}) {
+        http.Post(path, [&s](const httplib::Request& req, httplib::Response& res) { complete(s, true, req, res); });
+    }
+    for (const char* path : {"/v1/completions", "/completions"}) {
+        http.Post(path, [&s](const httplib::Request& req, httplib::Response& res) { complete(s, false, req, res); });
+    }
+}
+
+}  // namespace bitnet::server

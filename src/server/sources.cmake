@@ -1,0 +1,9 @@
+set(SOURCES
+  scheduler.cpp
+  request.cpp
+  response.cpp
+  metrics.cpp
+  server.cpp
+  routes.cpp
+  completions.cpp
+)
