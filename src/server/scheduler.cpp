@@ -222,10 +222,10 @@ void Scheduler::after_logits(Slot& slot, std::span<float> logits) {
 }
 
 bool Scheduler::step() {
-    admit();
     for (auto& s : slots_) {
         if (s->busy && s->job.channel->cancelled()) finish(*s, FinishReason::cancelled);
     }
+    admit();
     batch_.clear();
     logit_owner_.clear();
     int64_t budget = ctx_.n_batch(), n_prompt = 0;

@@ -1,0 +1,4 @@
+set(SOURCES
+  scheduler_test.cpp
+  request_test.cpp
+)
