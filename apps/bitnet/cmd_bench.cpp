@@ -28,6 +28,9 @@ Action add_bench(CLI::App& app) {
                     "Tokens already in the KV cache when each test starts (long-context speed; tests are "
                     "named e.g. tg128 @ d4096)")
         ->capture_default_str();
+    cmd->add_option("--parallel", o->bench.n_parallel,
+                    "Also measure tgN xP: P sequences decoded together, one forward pass per step (aggregate t/s)")
+        ->capture_default_str();
     cmd->add_flag("--json", o->json, "Print a JSON array, one object per test");
     return [o] {
         auto model = load_model(o->model);

@@ -115,10 +115,66 @@ double BandwidthProbe::measure(int passes) {
     return best;
 }
 
+namespace {
+
+// tg<n_gen> x<P>: P sequences of n_depth random tokens, then n_gen steps that each evaluate one new
+// token of every sequence in one decode_batch (as the server's decode step does).
+BenchResult run_parallel_decode(const std::shared_ptr<const LoadedModel>& model, const BenchOptions& o, int n_threads) {
+    ContextOptions co;
+    co.n_seq = o.n_parallel;
+    co.n_ctx = o.n_depth + o.n_gen + 1;
+    co.n_batch = std::max({o.n_parallel, std::min(o.n_depth, 512), 1});
+    co.n_threads = n_threads;
+    InferenceContext ctx(model, co);
+    const int64_t n_vocab = ctx.n_vocab();
+    const auto depth_tokens = random_tokens(o.n_depth, n_vocab, 3);
+    const auto tokens = random_tokens(o.n_gen * o.n_parallel, n_vocab, 4);
+    std::vector<BatchToken> step(static_cast<size_t>(o.n_parallel));
+    std::vector<float> logits(static_cast<size_t>(o.n_parallel) * static_cast<size_t>(n_vocab));
+    auto run_steps = [&](int n_steps) {
+        for (int i = 0; i < n_steps; ++i) {
+            for (int s = 0; s < o.n_parallel; ++s) {
+                step[static_cast<size_t>(s)] = {s, tokens[static_cast<size_t>(i * o.n_parallel + s)], true};
+            }
+            ctx.decode_batch(step, logits);
+        }
+    };
+    auto reset = [&] {
+        for (int s = 0; s < o.n_parallel; ++s) {
+            if (ctx.n_past(s) < o.n_depth) {
+                ctx.reset(s);
+                if (o.n_depth > 0) ctx.decode(depth_tokens, s);
+            }
+            ctx.truncate(o.n_depth, s);
+        }
+    };
+    BenchResult r;
+    r.test = "tg" + std::to_string(o.n_gen) + " x" + std::to_string(o.n_parallel) +
+             (o.n_depth > 0 ? " @ d" + std::to_string(o.n_depth) : "");
+    r.n_gen = o.n_gen;
+    r.n_depth = o.n_depth;
+    r.n_threads = n_threads;
+    r.n_parallel = o.n_parallel;
+    reset();
+    run_steps(std::min(o.n_gen, 4));  // warm-up
+    for (int rep = 0; rep < o.repetitions; ++rep) {
+        reset();
+        const auto t0 = Clock::now();
+        run_steps(o.n_gen);
+        r.samples_ts.push_back(static_cast<double>(o.n_gen) * o.n_parallel / seconds_since(t0));
+    }
+    summarize(r);
+    return r;
+}
+
+}  // namespace
+
 std::vector<BenchResult> run_bench(const std::shared_ptr<const LoadedModel>& model, const BenchOptions& o) {
     if (o.n_prompt < 0 || o.n_gen < 0 || (o.n_prompt == 0 && o.n_gen == 0)) fail("bench: nothing to measure");
     if (o.repetitions < 1) fail("bench: -r must be at least 1");
     if (o.n_depth < 0) fail("bench: -d must not be negative");
+    if (o.n_parallel < 1 || o.n_parallel > 512) fail("bench: --parallel must be between 1 and 512");
+    if (o.n_parallel > 1 && o.n_gen == 0) fail("bench: --parallel measures generation; give -n");
     const int n_threads =
         o.n_threads > 0 ? o.n_threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     ContextOptions co;
@@ -188,6 +244,7 @@ std::vector<BenchResult> run_bench(const std::shared_ptr<const LoadedModel>& mod
         r.roofline_pct = median(pct);
         results.push_back(r);
     }
+    if (o.n_parallel > 1) results.push_back(run_parallel_decode(model, o, n_threads));
     return results;
 }
 
@@ -208,8 +265,14 @@ std::string bench_table(const LoadedModel& model, const std::vector<BenchResult>
         out += strprintf("| %-34s | %10s | %8s | %6s | %7d | %14s | %8.2f ± %5.2f |\n", type.c_str(), size.c_str(),
                          params.c_str(), isa, r.n_threads, r.test.c_str(), r.avg_ts, r.stddev_ts);
     }
+    const BenchResult* single = nullptr;
     for (const BenchResult& r : results) {
-        if (r.n_gen == 0) continue;
+        if (r.n_gen > 0 && r.n_parallel == 1) single = &r;
+        if (r.n_parallel > 1 && single != nullptr) {
+            out += strprintf("\n%s: %d sequences per decode step, %.2f t/s in all = %.2f x the single-stream %s\n",
+                             r.test.c_str(), r.n_parallel, r.avg_ts, r.avg_ts / single->avg_ts, single->test.c_str());
+        }
+        if (r.n_gen == 0 || r.n_parallel > 1) continue;
         out += strprintf(
             "\nroofline %s: %.1f MB read per token (weights, head, KV at position %d) at %.1f GB/s measured read "
             "bandwidth (median) -> bound %.1f t/s; median %.2f t/s; %.1f %% of the bound (median over repetitions, "
@@ -228,6 +291,7 @@ std::string bench_json(const LoadedModel& model, const std::vector<BenchResult>&
                             {"n_gen", r.n_gen},
                             {"n_depth", r.n_depth},
                             {"n_threads", r.n_threads},
+                            {"n_parallel", r.n_parallel},
                             {"avg_ts", r.avg_ts},
                             {"stddev_ts", r.stddev_ts},
                             {"median_ts", r.median_ts},
@@ -239,7 +303,7 @@ std::string bench_json(const LoadedModel& model, const std::vector<BenchResult>&
                             {"isa", isa_name(kernels().isa)},
                             {"weight_layout", layout_name(model.weights.ternary_layout)},
                             {"head_type", type_name(model.weights.output_type)}};
-        if (r.n_gen > 0) {
+        if (r.n_gen > 0 && r.n_parallel == 1) {
             j["bytes_per_token"] = r.bytes_per_token;
             j["bandwidth_gbs"] = r.bandwidth_gbs;
             j["roofline_ts"] = r.roofline_ts;

@@ -1,6 +1,8 @@
 #pragma once
 // `bitnet bench`: llama-bench-style throughput. pp<N>: N prompt tokens in one batch from an empty
-// cache; tg<N>: N tokens generated one at a time from an empty cache. For tg it also reports the
+// cache; tg<N>: N tokens generated one at a time from an empty cache; tg<N> x<P> (--parallel P):
+// P sequences each generating N tokens, one forward pass per step for all of them (the server's
+// batched decode without HTTP), reported as aggregate tokens/s. For tg it also reports the
 // memory-bandwidth roofline: the bytes one generated token reads (weights, LM head, KV cache)
 // against this machine's measured read bandwidth.
 #include <cstdint>
@@ -21,11 +23,13 @@ struct BenchOptions {
     int repetitions = 5;
     int n_depth = 0;  // tokens already in the KV cache when each test starts
     int n_threads = 0;  // 0: all cores
+    int n_parallel = 1;  // > 1: also tgN xP, P sequences decoded together (one batch per step)
 };
 
 struct BenchResult {
-    std::string test;  // "pp128", "tg128"
+    std::string test;  // "pp128", "tg128", "tg128 x8"
     int n_prompt = 0, n_gen = 0, n_depth = 0, n_threads = 0;
+    int n_parallel = 1;  // sequences per decode step; t/s is their aggregate
     std::vector<double> samples_ts;
     double avg_ts = 0.0, stddev_ts = 0.0, median_ts = 0.0;
     // tg only: the bandwidth bound.
