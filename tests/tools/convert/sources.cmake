@@ -1,0 +1,4 @@
+# Tests of src/tools/convert/, included from tests/tools/sources.cmake.
+list(APPEND SOURCES
+  convert/safetensors_test.cpp
+)
