@@ -90,6 +90,14 @@ void Checkpoint::release(const StTensor& t) const {
     }
 }
 
+std::vector<std::string> Checkpoint::tensor_names() const {
+    std::vector<std::string> out;
+    for (const auto& f : files_) {
+        for (const StTensor& t : f->tensors()) out.push_back(t.name);
+    }
+    return out;
+}
+
 size_t Checkpoint::n_tensors() const {
     size_t n = 0;
     for (const auto& f : files_) n += f->tensors().size();

@@ -23,6 +23,8 @@ public:
     // Drops a converted tensor's pages from memory (streaming conversion).
     void release(const StTensor& t) const;
 
+    // Every tensor name, across the files.
+    std::vector<std::string> tensor_names() const;
     size_t n_files() const { return files_.size(); }
     size_t n_tensors() const;
     // Sum of the files' sizes.

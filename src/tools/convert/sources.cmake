@@ -4,4 +4,7 @@ list(APPEND SOURCES
   convert/checkpoint.cpp
   convert/hf_config.cpp
   convert/sentencepiece_model.cpp
+  convert/hf_tokenizer.cpp
+  convert/hf_weights.cpp
+  convert/convert.cpp
 )
