@@ -109,8 +109,10 @@ public:
     }
 
     void add_tensors(GgufWriter& w) {
-        // The tied head is the embedding, in the head type; an untied model keeps a f16 embedding.
-        dense(w, "token_embd.weight", "model.embed_tokens.weight", c_.tied ? head_type() : GgmlType::F16);
+        // The tied head is the embedding, in the head type. An untied embedding is only looked up,
+        // so it keeps its stored precision: rounding it would move every activation slightly, and
+        // the int8 activation quantizers amplify that (an f32 -> f16 embedding moved test logits by 4 %).
+        dense(w, "token_embd.weight", "model.embed_tokens.weight", c_.tied ? head_type() : embedding_type());
         norm(w, "output_norm.weight", "model.norm.weight", c_.hidden);
         if (!c_.tied) dense(w, "output.weight", "lm_head.weight", head_type());
         for (int64_t l = 0; l < c_.n_layer; ++l) {
@@ -123,6 +125,13 @@ public:
 private:
     static std::string layer(int64_t l) { return "model.layers." + std::to_string(l) + "."; }
     GgmlType head_type() const { return o_.head_type; }
+    GgmlType embedding_type() const {
+        switch (ck_.get("model.embed_tokens.weight").dtype) {
+            case StDtype::F32: return GgmlType::F32;
+            case StDtype::BF16: return GgmlType::BF16;
+            default: return GgmlType::F16;
+        }
+    }
     void use(const std::string& name) { used_.insert(name); }
 
     void norm(GgufWriter& w, const std::string& name, const std::string& src, int64_t n) {
