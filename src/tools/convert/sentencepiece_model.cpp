@@ -99,14 +99,25 @@ void read_trainer(std::string_view msg, const std::string& name, Vocab& v, uint6
     }
 }
 
-// NormalizerSpec: add_dummy_prefix = 3.
+// NormalizerSpec: name = 1, add_dummy_prefix = 3, remove_extra_whitespaces = 4 (default true).
+// The engine's encoder does no normalization, so only Llama-2's "identity" rule is accepted.
 void read_normalizer(std::string_view msg, const std::string& name, Vocab& v) {
     Proto p(msg, name);
+    std::string rule;
+    bool remove_extra_whitespaces = true;
     while (!p.done()) {
         const uint64_t key = p.varint();
-        if ((key >> 3) == 3 && (key & 7) == 0) v.add_space_prefix = p.varint() != 0;
-        else p.skip(static_cast<uint32_t>(key & 7));
+        const uint64_t field = key >> 3;
+        const auto wire = static_cast<uint32_t>(key & 7);
+        if (field == 1 && wire == 2) rule = std::string(p.bytes());
+        else if (field == 3 && wire == 0) v.add_space_prefix = p.varint() != 0;
+        else if (field == 4 && wire == 0) remove_extra_whitespaces = p.varint() != 0;
+        else p.skip(wire);
     }
+    if (rule != "identity") {
+        fail(name + ": normalizer_spec.name '" + rule + "' is not supported (only 'identity', as in Llama-2's model)");
+    }
+    if (remove_extra_whitespaces) fail(name + ": normalizer_spec.remove_extra_whitespaces = true is not supported");
 }
 
 }  // namespace

@@ -284,6 +284,8 @@ def spm_tokenizer(out: str, seed: int):
     model = os.path.join(out, "tokenizer")
     spm.SentencePieceTrainer.train(sentence_iterator=iter(corpus), model_prefix=model, vocab_size=2000,
                                    model_type="bpe", byte_fallback=True, character_coverage=0.995,
+                                   normalization_rule_name="identity", remove_extra_whitespaces=False,
+                                   split_digits=True, allow_whitespace_only_pieces=True,  # as Llama-2's
                                    minloglevel=2, num_threads=1)
     os.remove(model + ".vocab")
     n = spm.SentencePieceProcessor(model_file=model + ".model").get_piece_size()

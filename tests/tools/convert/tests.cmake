@@ -30,3 +30,14 @@ endforeach()
 foreach(family b158 llama3 falcon3)  # the packed families
   convert_test(${family}.mutation.packing ${family} --mutate packing)
 endforeach()
+
+# The converted tokenizers: Llama-3 tokenizer.json (given with --tokenizer) against the vectors,
+# SentencePiece tokenizer.model against SentencePiece.
+add_test(NAME convert.tokenizer.bpe
+  COMMAND /usr/bin/python3 ${BITNET_CONVERT_DIR}/tokenizer_test.py --cli $<TARGET_FILE:bitnet_cli>
+          --checkpoint ${BITNET_CONVERT_WORK}/llama3-1 --mode bpe --workdir ${BITNET_CONVERT_WORK})
+set_tests_properties(convert.tokenizer.bpe PROPERTIES FIXTURES_REQUIRED convert_llama3 TIMEOUT 300 LABELS convert)
+add_test(NAME convert.tokenizer.spm
+  COMMAND /usr/bin/python3 ${BITNET_CONVERT_DIR}/tokenizer_test.py --cli $<TARGET_FILE:bitnet_cli>
+          --checkpoint ${BITNET_CONVERT_WORK}/1bitllm-1 --mode spm --workdir ${BITNET_CONVERT_WORK})
+set_tests_properties(convert.tokenizer.spm PROPERTIES FIXTURES_REQUIRED convert_1bitllm TIMEOUT 300 LABELS convert)
