@@ -1,6 +1,8 @@
 #include "runtime/chat.hpp"
 
 #include "core/error.hpp"
+#include "runtime/context.hpp"
+#include "runtime/loaded_model.hpp"
 
 namespace bitnet {
 
@@ -13,19 +15,14 @@ std::string strip(const std::string& s) {
     return s.substr(b, s.find_last_not_of(ws) - b + 1);
 }
 
-int32_t end_of_turn(const Tokenizer& tok) {
-    if (tok.eot() >= 0) return tok.eot();
-    if (tok.eos() >= 0) return tok.eos();
-    fail("the model's vocabulary has no end-of-turn token (<|eot_id|>) for chat");
-}
-
 }  // namespace
 
 std::vector<int32_t> chat_message_tokens(const Tokenizer& tok, const std::string& role, const std::string& content) {
     return tok.encode(role + ": " + strip(content), false, false);
 }
 
-ChatSession::ChatSession(InferenceContext& ctx, std::string system_prompt) : ctx_(ctx), system_(std::move(system_prompt)) {}
+ChatSession::ChatSession(InferenceContext& ctx, std::string system_prompt)
+    : ctx_(ctx), system_(std::move(system_prompt)), format_(chat_format_for(ctx.model())) {}
 
 void ChatSession::reset() {
     ctx_.reset();
@@ -34,21 +31,19 @@ void ChatSession::reset() {
 
 std::vector<int32_t> ChatSession::turn_tokens(const std::string& user_message) const {
     const Tokenizer& tok = ctx_.model().tokenizer;
-    const int32_t eot = end_of_turn(tok);
     std::vector<int32_t> out;
     auto append = [&](const std::vector<int32_t>& v) { out.insert(out.end(), v.begin(), v.end()); };
+    std::vector<ChatMessage> messages;
     if (ctx_.n_past() == 0) {
-        if (tok.bos() >= 0) out.push_back(tok.bos());
-        if (!strip(system_).empty()) {
-            append(chat_message_tokens(tok, "System", system_));
-            out.push_back(eot);
-        }
-    } else if (!closed_) {
-        out.push_back(eot);  // the previous reply stopped without its end-of-turn token
+        if (!strip(system_).empty()) messages.push_back({"system", system_});
+    } else {
+        if (!closed_) out.push_back(chat_end_token(tok, format_));  // the reply stopped before its end token
+        append(chat_after_end(tok, format_));
     }
-    append(chat_message_tokens(tok, "User", user_message));
-    out.push_back(eot);
-    append(tok.encode("Assistant: ", false, false));
+    messages.push_back({"user", user_message});
+    std::vector<int32_t> turn = render_chat(tok, format_, messages);
+    if (ctx_.n_past() > 0 && !turn.empty() && turn.front() == tok.bos()) turn.erase(turn.begin());
+    append(turn);
     return out;
 }
 
@@ -56,7 +51,7 @@ GenerateResult ChatSession::reply(const std::string& user_message, const Generat
                                   const TextCallback& on_text) {
     const std::vector<int32_t> prompt = turn_tokens(user_message);
     GenerateResult r = generate(ctx_, prompt, params, sampler, on_text);
-    const int32_t eot = end_of_turn(ctx_.model().tokenizer);
+    const int32_t eot = chat_end_token(ctx_.model().tokenizer, format_);
     // Close the assistant turn in the cache: evaluate the end token now if there is room (it was
     // sampled but not evaluated), otherwise remember to prepend it to the next turn.
     closed_ = false;

@@ -1,11 +1,14 @@
 #pragma once
-// Multi-turn chat in the format BitNet-b1.58-2B-4T was trained with (the template stored in the
-// official GGUF is a placeholder and is ignored):
+// Multi-turn chat in the model's chat format (runtime/chat_format.hpp), e.g. the one
+// BitNet-b1.58-2B-4T was trained with (the template stored in the official GGUF is a placeholder
+// and is ignored):
 //   <|begin_of_text|>System: {system}<|eot_id|>User: {user}<|eot_id|>Assistant: {reply}<|eot_id|>User: ...
-// Earlier turns stay in the KV cache; each turn evaluates only its new tokens.
+// or Llama-3's headers, ChatML, Falcon3's <|user|> turns. Earlier turns stay in the KV cache; each
+// turn evaluates only its new tokens.
 #include <string>
 #include <vector>
 
+#include "runtime/chat_format.hpp"
 #include "runtime/generate.hpp"
 
 namespace bitnet {
@@ -26,7 +29,8 @@ public:
 private:
     InferenceContext& ctx_;
     std::string system_;
-    bool closed_ = true;  // the last assistant turn already ended with <|eot_id|> in the cache
+    ChatFormat format_;
+    bool closed_ = true;  // the last assistant turn already ended with its end token in the cache
 };
 
 // Role header + content tokenized as plain text (so user text can never inject special

@@ -11,6 +11,7 @@ const char* chat_format_name(ChatFormat format) {
         case ChatFormat::bitnet: return "bitnet";
         case ChatFormat::llama3: return "llama3";
         case ChatFormat::chatml: return "chatml";
+        case ChatFormat::falcon3: return "falcon3";
     }
     return "?";
 }
@@ -23,6 +24,7 @@ ChatFormat chat_format_for(const LoadedModel& model) {
     if (tok.find_special("<|start_header_id|>") && tok.find_special("<|end_header_id|>") && tok.eot() >= 0) {
         return ChatFormat::llama3;
     }
+    if (tok.find_special("<|user|>") && tok.find_special("<|assistant|>") && tok.eos() >= 0) return ChatFormat::falcon3;
     return ChatFormat::bitnet;
 }
 
@@ -52,7 +54,8 @@ void append(std::vector<int32_t>& out, const std::vector<int32_t>& v) { out.inse
 
 std::vector<int32_t> render_chat(const Tokenizer& tok, ChatFormat format, const std::vector<ChatMessage>& messages) {
     std::vector<int32_t> out;
-    if (tok.bos() >= 0 && (format != ChatFormat::chatml || tok.add_bos_default())) out.push_back(tok.bos());
+    const bool bos_always = format == ChatFormat::bitnet || format == ChatFormat::llama3;
+    if (tok.bos() >= 0 && (bos_always || tok.add_bos_default())) out.push_back(tok.bos());
     for (const ChatMessage& m : messages) {
         switch (format) {
             case ChatFormat::bitnet:
@@ -72,6 +75,12 @@ std::vector<int32_t> render_chat(const Tokenizer& tok, ChatFormat format, const 
                 out.push_back(special(tok, "<|im_end|>"));
                 append(out, tok.encode("\n", false, false));
                 break;
+            case ChatFormat::falcon3:  // <|role|>\ncontent\n; a reply ends with EOS then \n
+                out.push_back(special(tok, ("<|" + m.role + "|>").c_str()));
+                append(out, tok.encode("\n" + m.content, false, false));
+                if (m.role == "assistant") out.push_back(tok.eos());
+                append(out, tok.encode("\n", false, false));
+                break;
         }
     }
     switch (format) {
@@ -86,8 +95,29 @@ std::vector<int32_t> render_chat(const Tokenizer& tok, ChatFormat format, const 
             out.push_back(special(tok, "<|im_start|>"));
             append(out, tok.encode("assistant\n", false, false));
             break;
+        case ChatFormat::falcon3:
+            out.push_back(special(tok, "<|assistant|>"));
+            append(out, tok.encode("\n", false, false));
+            break;
     }
     return out;
+}
+
+int32_t chat_end_token(const Tokenizer& tok, ChatFormat format) {
+    switch (format) {
+        case ChatFormat::llama3: return special(tok, "<|eot_id|>");
+        case ChatFormat::chatml: return special(tok, "<|im_end|>");
+        case ChatFormat::falcon3:
+            if (tok.eos() < 0) fail("the vocabulary has no end-of-sequence token for the falcon3 chat format");
+            return tok.eos();
+        case ChatFormat::bitnet: break;
+    }
+    return end_of_turn(tok);
+}
+
+std::vector<int32_t> chat_after_end(const Tokenizer& tok, ChatFormat format) {
+    if (format == ChatFormat::chatml || format == ChatFormat::falcon3) return tok.encode("\n", false, false);
+    return {};
 }
 
 }  // namespace bitnet

@@ -6,9 +6,12 @@
 
 #include "core/error.hpp"
 #include "gguf/gguf_file.hpp"
+#include "runtime/chat_format.hpp"
+#include "runtime/loaded_model.hpp"
 #include "tools/convert/convert.hpp"
 #include "tools/convert/hf_config.hpp"
 #include "tools/convert/hf_tokenizer.hpp"
+#include "tokenizer/byte_mapping.hpp"
 #include "tools/convert/st_test_util.hpp"
 
 using namespace bitnet;
@@ -33,10 +36,10 @@ json config() {
 json tokenizer() {
     json t;
     json vocab = json::object();
-    for (int i = 0; i < 256; ++i) vocab[std::string("t").append(std::to_string(i))] = i;  // any distinct strings
+    for (int i = 0; i < 256; ++i) vocab[std::string(byte_to_mapped(static_cast<uint8_t>(i)))] = i;  // the bytes
     t["model"]["type"] = "BPE";
     t["model"]["vocab"] = vocab;
-    t["model"]["merges"] = json::array({"t1 t2", json::array({"t3", "t4"})});
+    t["model"]["merges"] = json::array({"a b", json::array({"c", "d"})});
     json added;
     added["id"] = 256;
     added["content"] = "<|endoftext|>";
@@ -139,7 +142,7 @@ TEST(Convert, ValidCheckpoint) {
     EXPECT_EQ(tokens.strings[256], "<|endoftext|>");
     EXPECT_EQ(tokens.strings[259], "[PAD259]");
     const GgufValue& merges = f.get_array("tokenizer.ggml.merges", GgufType::STRING);
-    EXPECT_EQ(merges.strings[1], "t3 t4");  // the pair form joined like the string form
+    EXPECT_EQ(merges.strings[1], "c d");  // the pair form joined like the string form
     std::filesystem::remove_all(dir);
 }
 
@@ -207,7 +210,7 @@ TEST(Convert, UnknownPreTokenizerRegexIsNamed) {
 
 TEST(Convert, TokenizerJsonForms) {
     json t = tokenizer();
-    t["model"]["merges"] = {"t1 t2 t3"};
+    t["model"]["merges"] = {"a b c"};
     EXPECT_THROW(vocab_from_tokenizer_json(t.dump(), "x"), Error);
     t = tokenizer();
     t["model"]["type"] = "Unigram";
@@ -215,7 +218,7 @@ TEST(Convert, TokenizerJsonForms) {
     t = tokenizer();
     const Vocab v = vocab_from_tokenizer_json(t.dump(), "x");
     EXPECT_EQ(v.token_types[256], 3);  // special added token -> CONTROL
-    EXPECT_EQ(v.merges, (std::vector<std::string>{"t1 t2", "t3 t4"}));
+    EXPECT_EQ(v.merges, (std::vector<std::string>{"a b", "c d"}));
 }
 
 TEST(Convert, ScaleDirection) {
@@ -223,4 +226,38 @@ TEST(Convert, ScaleDirection) {
     json j = config();
     j["quantization_config"]["linear_class"] = "autobitlinear";
     EXPECT_TRUE(parse_hf_config(j.dump(), "c").scale_multiplies);
+}
+
+TEST(Convert, Falcon3ChatFormat) {
+    Case c;
+    const char* specials[] = {"<|system|>", "<|user|>", "<|assistant|>"};
+    for (int i = 0; i < 3; ++i) {
+        json a;
+        a["id"] = 257 + i;
+        a["content"] = specials[i];
+        a["special"] = true;
+        c.tok["added_tokens"].push_back(a);
+    }
+    c.cfg["eos_token_id"] = 256;  // <|endoftext|>
+    const std::string dir = c.write("Falcon3ChatFormat");
+    convert_checkpoint(options(dir));
+    const auto model = LoadedModel::load(dir + "/out.gguf");
+    const Tokenizer& tok = model->tokenizer;
+    ASSERT_EQ(chat_format_for(*model), ChatFormat::falcon3);
+    const std::vector<int32_t> ids =
+        render_chat(tok, ChatFormat::falcon3, {{"system", "s"}, {"user", "u"}, {"assistant", "a"}, {"user", "v"}});
+    // <|system|>\ns\n<|user|>\nu\n<|assistant|>\na<|endoftext|>\n<|user|>\nv\n<|assistant|>\n
+    std::vector<int32_t> want;
+    const auto text = [&](const char* t) {
+        const auto v = tok.encode(t, false, false);
+        want.insert(want.end(), v.begin(), v.end());
+    };
+    want.push_back(257), text("\ns"), text("\n");
+    want.push_back(258), text("\nu"), text("\n");
+    want.push_back(259), text("\na"), want.push_back(256), text("\n");
+    want.push_back(258), text("\nv"), text("\n");
+    want.push_back(259), text("\n");
+    EXPECT_EQ(ids, want);
+    EXPECT_EQ(chat_end_token(tok, ChatFormat::falcon3), 256);
+    std::filesystem::remove_all(dir);
 }
