@@ -295,11 +295,15 @@ def spm_tokenizer(out: str, seed: int):
 
 
 def main() -> int:
+    global HIDDEN, INTERMEDIATE, LAYERS
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("family", choices=sorted(FAMILIES))
     ap.add_argument("out")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--scale", type=int, default=1, help="multiply hidden and intermediate sizes (memory checks)")
+    ap.add_argument("--layers", type=int, default=2)
     args = ap.parse_args()
+    HIDDEN, INTERMEDIATE, LAYERS = HIDDEN * args.scale, INTERMEDIATE * args.scale, args.layers
     fam = FAMILIES[args.family]
     os.makedirs(args.out, exist_ok=True)
     if fam["tokenizer"] == "llama3":
