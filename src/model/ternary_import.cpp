@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "core/thread_pool.hpp"
 #include "gguf/gguf_file.hpp"
+#include "quant/iq_bn.hpp"
 #include "quant/ternary.hpp"
 #include "quant/types.hpp"
 
@@ -73,6 +74,7 @@ bool exact_ternary(const std::vector<float>& w, std::vector<int8_t>& values, flo
 struct Unpacked {
     std::vector<int8_t> values;      // rows * cols
     std::vector<float> block_scale;  // rows * cols/256 (TQ types) or empty
+    std::vector<float> row_scale;    // rows (IQ2_BN, IQ1_BN) or empty
     float scale = 0.0f;              // per-tensor scale (I2_S, float types)
 };
 
@@ -105,6 +107,25 @@ Unpacked unpack(const GgufTensor& t, const std::string& file, int64_t rows, int6
                     }
                 }
             });
+            break;
+        }
+        case GgmlType::IQ2_BN:
+        case GgmlType::IQ1_BN: {
+            u.row_scale.resize(static_cast<size_t>(rows));
+            const size_t stride = row_bytes(t.type, cols);
+            bool valid = true;
+            for (int64_t r = 0; r < rows; ++r) {
+                const uint8_t* src = t.data + static_cast<size_t>(r) * stride;
+                int8_t* v = u.values.data() + r * cols;
+                float* d = u.row_scale.data() + r;
+                if (t.type == GgmlType::IQ2_BN) {
+                    valid = unpack_iq2_bn_row(src, cols, v, d) && valid;
+                } else {
+                    unpack_iq1_bn_row(src, cols, v, d);
+                }
+                if (!std::isfinite(*d)) bad(t, file, strprintf("the scale of row %lld is not finite", static_cast<long long>(r)));
+            }
+            if (!valid) bad(t, file, "invalid IQ2_BN code 3 (the file is corrupt)");
             break;
         }
         case GgmlType::F32:
@@ -176,6 +197,8 @@ TernaryImport import_ternary(const GgufTensor& t, const std::string& file, Weigh
             out.block_scale = std::move(u.block_scale);
             out.row_scale.assign(static_cast<size_t>(rows), 0.0f);
         }
+    } else if (!u.row_scale.empty()) {
+        out.row_scale = std::move(u.row_scale);
     } else if (out.row_scale.empty()) {
         out.row_scale.assign(static_cast<size_t>(rows), u.scale);
     }

@@ -6,5 +6,7 @@ set(SOURCES
   tq1_0.cpp
   tq2_0.cpp
   i2_s.cpp
+  iq2_bn.cpp
+  iq1_bn.cpp
   ternary.cpp
 )

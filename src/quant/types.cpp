@@ -13,14 +13,16 @@ namespace bitnet {
 namespace {
 
 const TypeTraits kTypes[] = {
-    {GgmlType::F32, "f32", 1, 4, false, dequantize_row_f32, quantize_row_f32},
-    {GgmlType::F16, "f16", 1, 2, false, dequantize_row_f16, quantize_row_f16},
-    {GgmlType::BF16, "bf16", 1, 2, false, dequantize_row_bf16, quantize_row_bf16},
-    {GgmlType::Q8_0, "q8_0", 32, 34, false, dequantize_row_q8_0, quantize_row_q8_0},
-    {GgmlType::Q6_K, "q6_k", 256, 210, false, dequantize_row_q6_k, quantize_row_q6_k},
-    {GgmlType::TQ1_0, "tq1_0", 256, 54, true, dequantize_row_tq1_0, quantize_row_tq1_0},
-    {GgmlType::TQ2_0, "tq2_0", 256, 66, true, dequantize_row_tq2_0, quantize_row_tq2_0},
-    {GgmlType::I2_S, "i2_s", 128, 32, true, nullptr, nullptr},
+    {GgmlType::F32, "f32", 1, 4, 0, false, dequantize_row_f32, quantize_row_f32},
+    {GgmlType::F16, "f16", 1, 2, 0, false, dequantize_row_f16, quantize_row_f16},
+    {GgmlType::BF16, "bf16", 1, 2, 0, false, dequantize_row_bf16, quantize_row_bf16},
+    {GgmlType::Q8_0, "q8_0", 32, 34, 0, false, dequantize_row_q8_0, quantize_row_q8_0},
+    {GgmlType::Q6_K, "q6_k", 256, 210, 0, false, dequantize_row_q6_k, quantize_row_q6_k},
+    {GgmlType::TQ1_0, "tq1_0", 256, 54, 0, true, dequantize_row_tq1_0, quantize_row_tq1_0},
+    {GgmlType::TQ2_0, "tq2_0", 256, 66, 0, true, dequantize_row_tq2_0, quantize_row_tq2_0},
+    {GgmlType::I2_S, "i2_s", 128, 32, 0, true, nullptr, nullptr},
+    {GgmlType::IQ2_BN, "iq2_bn", 64, 16, 4, true, dequantize_row_iq2_bn, quantize_row_iq2_bn},
+    {GgmlType::IQ1_BN, "iq1_bn", 64, 13, 2, true, dequantize_row_iq1_bn, quantize_row_iq1_bn},
 };
 
 }  // namespace
@@ -68,13 +70,15 @@ uint32_t llama_file_type(GgmlType type) {
         case GgmlType::TQ1_0: return 36;
         case GgmlType::TQ2_0: return 37;
         case GgmlType::I2_S: return 40;
+        case GgmlType::IQ1_BN: return 136;  // ik_llama.cpp
+        case GgmlType::IQ2_BN: return 137;
         default: return 0;
     }
 }
 
 size_t row_bytes(GgmlType type, int64_t ne0) {
     const TypeTraits& t = type_traits(type);
-    return static_cast<size_t>(ne0 / t.block_size) * t.block_bytes;
+    return t.row_meta + static_cast<size_t>(ne0 / t.block_size) * t.block_bytes;
 }
 
 std::optional<size_t> tensor_bytes(GgmlType type, std::span<const int64_t> ne) {
@@ -88,6 +92,13 @@ std::optional<size_t> tensor_bytes(GgmlType type, std::span<const int64_t> ne) {
     if (__builtin_mul_overflow(elements / static_cast<uint64_t>(t->block_size), t->block_bytes, &bytes))
         return std::nullopt;
     if (type == GgmlType::I2_S) bytes += 32;  // f32 scale + 28 bytes padding after the codes
+    if (t->row_meta != 0) {  // a scale in front of every row
+        uint64_t meta = 0;
+        if (__builtin_mul_overflow(elements / static_cast<uint64_t>(ne[0]), t->row_meta, &meta) ||
+            __builtin_add_overflow(bytes, meta, &bytes)) {
+            return std::nullopt;
+        }
+    }
     if (bytes > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return std::nullopt;
     return static_cast<size_t>(bytes);
 }

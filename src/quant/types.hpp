@@ -19,6 +19,8 @@ enum class GgmlType : uint32_t {
     TQ1_0 = 34,
     TQ2_0 = 35,
     I2_S = 36,
+    IQ1_BN = 134,  // ik_llama.cpp
+    IQ2_BN = 135,  // ik_llama.cpp
 };
 
 struct TypeTraits {
@@ -26,7 +28,8 @@ struct TypeTraits {
     const char* name;      // lower-case, as users type it: "f32", "i2_s", "q6_k"
     int64_t block_size;    // elements per block (I2_S: 128, its packing group)
     size_t block_bytes;    // bytes per block
-    bool ternary;          // I2_S, TQ1_0, TQ2_0
+    size_t row_meta;       // bytes in front of every row (ik_llama.cpp's per-row scale: IQ2_BN 4, IQ1_BN 2)
+    bool ternary;          // I2_S, TQ1_0, TQ2_0, IQ2_BN, IQ1_BN
     // Reference row dequantizer: n elements (a multiple of block_size) from one row. For I2_S the
     // per-tensor scale lives after the tensor, so callers use dequantize_rows() instead.
     void (*dequantize_row)(const void* src, float* dst, int64_t n);
@@ -48,7 +51,7 @@ std::string known_type_names();
 // llama.cpp's general.file_type id of a "mostly <type>" file (0 for types it has no id for).
 uint32_t llama_file_type(GgmlType type);
 
-// Bytes of one row of ne0 elements (I2_S: ne0/4, without the tensor tail). ne0 must be a
+// Bytes of one row of ne0 elements (I2_S: ne0/4, without the tensor tail; IQ*_BN: with the row scale). ne0 must be a
 // multiple of the block size.
 size_t row_bytes(GgmlType type, int64_t ne0);
 // Bytes of a whole tensor. I2_S: elements/4 + 32 (packed codes, f32 scale, 28 bytes padding).

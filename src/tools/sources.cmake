@@ -1,6 +1,8 @@
 set(SOURCES
   synth.cpp
   synth_vocab.cpp
+  ternary_codec.cpp
+  quantize.cpp
   inspect.cpp
   bench.cpp
   kld_file.cpp

@@ -4,6 +4,7 @@ set(SOURCES
   q8_0_test.cpp
   q6_k_test.cpp
   tq_test.cpp
+  iq_bn_test.cpp
   i2_s_test.cpp
   ternary_test.cpp
   cross_format_test.cpp

@@ -14,13 +14,13 @@ std::optional<size_t> bytes_of(GgmlType t, std::vector<int64_t> ne) { return ten
 }  // namespace
 
 TEST(Types, FindsKnownIdsAndRejectsUnknown) {
-    const uint32_t known[] = {0, 1, 8, 14, 30, 34, 35, 36};
+    const uint32_t known[] = {0, 1, 8, 14, 30, 34, 35, 36, 134, 135};
     for (uint32_t id : known) {
         const TypeTraits* t = find_type(id);
         ASSERT_NE(t, nullptr) << id;
         EXPECT_EQ(static_cast<uint32_t>(t->type), id);
     }
-    for (uint32_t id : {2u, 7u, 15u, 37u, 38u, 39u, 134u, 135u, 1000u, 0xffffffffu}) {
+    for (uint32_t id : {2u, 7u, 15u, 37u, 38u, 39u, 136u, 335u, 1000u, 0xffffffffu}) {
         EXPECT_EQ(find_type(id), nullptr) << id;
     }
 }
@@ -35,6 +35,12 @@ TEST(Types, Geometry) {
     EXPECT_TRUE(type_traits(GgmlType::I2_S).ternary);
     EXPECT_TRUE(type_traits(GgmlType::TQ1_0).ternary);
     EXPECT_FALSE(type_traits(GgmlType::Q6_K).ternary);
+    // ik_llama.cpp's per-row scale in front of every row.
+    EXPECT_EQ(row_bytes(GgmlType::IQ2_BN, 128), 4u + 32u);
+    EXPECT_EQ(row_bytes(GgmlType::IQ1_BN, 128), 2u + 26u);
+    EXPECT_EQ(*bytes_of(GgmlType::IQ2_BN, {128, 3}), 108u);
+    EXPECT_EQ(*bytes_of(GgmlType::IQ1_BN, {128, 3, 2}), 168u);
+    EXPECT_FALSE(bytes_of(GgmlType::IQ2_BN, {96, 3}));
 }
 
 TEST(Types, ParsesNames) {

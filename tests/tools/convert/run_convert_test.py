@@ -62,16 +62,22 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--mutate", default="", choices=("", "scale", "activation", "packing"))
+    ap.add_argument("--quantize", default="", help="then `bitnet quantize` the I2_S file to this type (iq2_bn, iq1_bn)")
     args = ap.parse_args()
 
     ckpt = os.path.join(args.workdir, f"{args.family}-{args.seed}")
     if not os.path.exists(os.path.join(ckpt, "config.json")):  # written last: a complete checkpoint
         run(["/usr/bin/python3", os.path.join(HERE, "hf_checkpoint.py"), args.family, ckpt, "--seed", str(args.seed)])
-    tag = f"{args.family}-{args.seed}-{args.type}{'-' + args.mutate if args.mutate else ''}"
+    tag = f"{args.family}-{args.seed}-{args.type}-{args.quantize}{'-' + args.mutate if args.mutate else ''}"
     gguf = os.path.join(args.workdir, tag + ".gguf")
     run([args.cli, "convert", ckpt, "-o", gguf, "--type", args.type, "-q"])
+    stored = args.type
+    if args.quantize:  # files in ik_llama.cpp's per-row types, read by the engine
+        run([args.cli, "quantize", gguf, gguf + ".q", args.quantize, "-q"])
+        os.replace(gguf + ".q", gguf)
+        stored = args.quantize
 
-    ref = hf_reference.Reference(ckpt, args.mutate, scale_f16=args.type in ("tq1_0", "tq2_0", "f16"))
+    ref = hf_reference.Reference(ckpt, args.mutate, scale_f16=stored in ("tq1_0", "tq2_0", "f16", "iq1_bn"))
     n_vocab = ref.head.shape[0]
     tokens = [int(t) for t in np.random.default_rng(args.seed).integers(0, n_vocab, N_TOKENS)]
     tok_file, out = os.path.join(args.workdir, tag + ".tokens"), os.path.join(args.workdir, tag + ".logits")

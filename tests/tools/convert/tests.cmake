@@ -27,6 +27,11 @@ foreach(family IN LISTS BITNET_CONVERT_FAMILIES)
   convert_test(${family}.mutation.scale ${family} --mutate scale)
   convert_test(${family}.mutation.activation ${family} --mutate activation)
 endforeach()
+# ik_llama.cpp's IQ2_BN / IQ1_BN, written by `bitnet quantize` from the converted I2_S file.
+foreach(family b158 1bitllm falcon3)
+  convert_test(${family}.iq2_bn ${family} --quantize iq2_bn)
+  convert_test(${family}.iq1_bn ${family} --quantize iq1_bn)
+endforeach()
 foreach(family b158 llama3 falcon3)  # the packed families
   convert_test(${family}.mutation.packing ${family} --mutate packing)
 endforeach()
