@@ -13,7 +13,9 @@ if [ ! -f "$MODEL" ]; then
   echo "demo: synthesizing $MODEL (random weights, official BitNet-b1.58 layout)"
   "$BITNET" synth --preset small --type i2_s --seed 1 -o "$MODEL"
 fi
-"$BITNET" inspect "$MODEL" | head -n 6
+# No pipe into head: under pipefail a reader that closes early fails the script (SIGPIPE).
+summary=$("$BITNET" inspect "$MODEL")
+sed -n 1,6p <<<"$summary"
 echo
 echo "demo: $BITNET run -m $MODEL -p \"Once upon a time\" -n 64"
 "$BITNET" run -m "$MODEL" -p "Once upon a time" -n 64 --seed 1 --verbose
