@@ -10,7 +10,8 @@ if (!BITNET || !MODEL) throw new Error("set BITNET and BITNET_MODEL");
 // Spawns `bitnet serve -m MODEL --port 0 ...args`, waits until /health answers 200, and returns
 // { url, port, proc, stderr(), rssKiB(), stop(signal) → exit code }.
 export async function startServer(args = [], { model = MODEL, timeoutMs = 60000 } = {}) {
-  const proc = spawn(BITNET, ["serve", "-m", model, "--port", "0", "-t", "2", ...args.map(String)],
+  const threads = args.includes("-t") ? [] : ["-t", "2"];
+  const proc = spawn(BITNET, ["serve", "-m", model, "--port", "0", ...threads, ...args.map(String)],
                      { stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
   const exited = new Promise((resolve) => proc.on("exit", (code, signal) => resolve(code ?? 128 + (signal ? 15 : 0))));

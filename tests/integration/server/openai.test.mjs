@@ -100,6 +100,7 @@ describe("chat completions", () => {
     const r = await sse(server.url + "/v1/chat/completions", { messages: hello, ...greedy, stream: true });
     assert.equal(r.status, 200);
     assert.match(r.headers.get("content-type"), /text\/event-stream/);
+    assert.equal(r.headers.get("x-accel-buffering"), "no", "proxies such as nginx must not buffer the stream");
     assert.equal(r.events.at(-1), "[DONE]");
     for (const e of r.events.slice(0, -1)) JSON.parse(e);
     assert.ok(r.raw.endsWith("data: [DONE]\n\n"));
