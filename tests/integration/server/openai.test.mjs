@@ -4,6 +4,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import OpenAI from "openai";
+import { execFile } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { metrics, post, sleep, sse, startServer } from "./harness.mjs";
 
 let server;
@@ -343,5 +347,21 @@ describe("memory", () => {
     }
     const grown = server.rssKiB() - start;
     assert.ok(grown < 8 * 1024, `RSS grew by ${grown} KiB over 1500 requests`);
+  });
+});
+
+describe("scripts/loadtest.mjs", () => {
+  test("reports requests/s, TTFT and inter-token latency percentiles", async () => {
+    const script = join(dirname(fileURLToPath(import.meta.url)), "../../../scripts/loadtest.mjs");
+    const { stdout } = await promisify(execFile)(process.execPath, [script, "--url", server.url, "--clients", "4",
+                                                                    "--requests", "12", "--max-tokens", "8", "--json"]);
+    const r = JSON.parse(stdout);
+    assert.equal(r.requests, 12);
+    assert.equal(r.failed, 0);
+    assert.ok(r.requests_per_s > 0 && r.generated_tokens_per_s > 0);
+    assert.ok(r.ttft_ms.p50 > 0 && r.ttft_ms.p99 >= r.ttft_ms.p50);
+    assert.ok(r.itl_ms.p99 >= r.itl_ms.p50);
+    await assert.rejects(promisify(execFile)(process.execPath, [script, "--url", "http://example.com:80"]),
+                         /loopback addresses only/);
   });
 });
