@@ -4,7 +4,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import OpenAI from "openai";
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { mkdtempSync, openSync, closeSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -363,5 +365,38 @@ describe("scripts/loadtest.mjs", () => {
     assert.ok(r.itl_ms.p99 >= r.itl_ms.p50);
     await assert.rejects(promisify(execFile)(process.execPath, [script, "--url", "http://example.com:80"]),
                          /loopback addresses only/);
+  });
+});
+
+describe("loading", () => {
+  test("the socket listens before the weights load: /health is 503 until then", async () => {
+    // A FIFO as the model file: opening it blocks until a writer comes, so the server stays in
+    // its loading state as long as the test wants.
+    const dir = mkdtempSync(join(tmpdir(), "bitnet-fifo-"));
+    const fifo = join(dir, "model.gguf");
+    execFileSync("mkfifo", [fifo]);
+    const { spawn } = await import("node:child_process");
+    const proc = spawn(process.env.BITNET, ["serve", "-m", fifo, "--port", "0"], { stdio: ["ignore", "ignore", "pipe"] });
+    let log = "";
+    const exited = new Promise((r) => proc.on("exit", (code) => r(code)));
+    try {
+      const port = await new Promise((resolve) => proc.stderr.on("data", (c) => {
+        log += c;
+        const m = log.match(/listening on http:\/\/[^:]+:(\d+)/);
+        if (m) resolve(Number(m[1]));
+      }));
+      const res = await fetch(`http://127.0.0.1:${port}/health`);
+      assert.equal(res.status, 503);
+      assert.deepEqual(await res.json(), { status: "loading model" });
+      const chat = await post(`http://127.0.0.1:${port}/v1/chat/completions`, { messages: hello });
+      assert.equal(chat.status, 503);
+      assert.match(chat.json.error.message, /loading/);
+      closeSync(openSync(fifo, "w"));  // an empty "file": loading fails with a clear error
+      assert.notEqual(await exited, 0);
+      assert.match(log, /error: .*model\.gguf/);
+    } finally {
+      proc.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
