@@ -5,6 +5,7 @@
 //   node scripts/loadtest.mjs --url http://127.0.0.1:8080 [--clients 8] [--requests 64]
 //        [--max-tokens 64] [--prompt-words 32] [--timeout 600] [--json]
 import { parseArgs } from "node:util";
+import { sseData } from "./sse_events.mjs";
 
 const { values: o } = parseArgs({
   options: {
@@ -56,26 +57,16 @@ async function one(i) {
                            ignore_eos: true, temperature: 0.8, seed: i, stream_options: { include_usage: true } }),
   });
   if (!res.ok) return { ok: false, status: res.status };
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = "", last = null, ttft = null, tokens = 0, done = false;
+  let last = null, ttft = null, tokens = 0, done = false;
   const gaps = [];
-  for (;;) {
-    const { value, done: end } = await reader.read();
-    if (end) break;
-    buffer += decoder.decode(value, { stream: true });
-    let cut;
-    while ((cut = buffer.indexOf("\n\n")) >= 0) {
-      const data = buffer.slice(6, cut);
-      buffer = buffer.slice(cut + 2);
-      if (data === "[DONE]") { done = true; continue; }
-      const chunk = JSON.parse(data);
-      if (chunk.usage) tokens = chunk.usage.completion_tokens;
-      if (!chunk.choices?.[0]?.delta?.content) continue;
-      const now = performance.now();
-      if (ttft === null) ttft = now - t0; else gaps.push(now - last);
-      last = now;
-    }
+  for await (const data of sseData(res.body)) {
+    if (data === "[DONE]") { done = true; continue; }
+    const chunk = JSON.parse(data);
+    if (chunk.usage) tokens = chunk.usage.completion_tokens;
+    if (!chunk.choices?.[0]?.delta?.content) continue;
+    const now = performance.now();
+    if (ttft === null) ttft = now - t0; else gaps.push(now - last);
+    last = now;
   }
   return { ok: done, status: res.status, ttft, gaps, tokens, seconds: (performance.now() - t0) / 1000 };
 }

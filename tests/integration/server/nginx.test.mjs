@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
+import { sseData } from "../../../scripts/sse_events.mjs";
 import { BITNET, post, sleep, startServer } from "./harness.mjs";
 
 const NGINX = process.env.NGINX || "/usr/sbin/nginx";
@@ -56,22 +57,10 @@ function stream(body) {
     try {
       const res = await fetch(url + "/v1/chat/completions", {
         method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ ...body, stream: true }) });
-      const reader = res.body.getReader();
-      const decoder = new TextDecoder();
-      let buffer = "";
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += decoder.decode(value, { stream: true });
-        let cut;
-        while ((cut = buffer.indexOf("\n\n")) >= 0) {
-          const data = buffer.slice(6, cut);
-          buffer = buffer.slice(cut + 2);
-          if (data === "[DONE]") { out.done = true; continue; }
-          const chunk = JSON.parse(data);
-          out.model = chunk.model;
-          if (++out.chunks === 2) onStart(out.model);
-        }
+      for await (const data of sseData(res.body)) {
+        if (data === "[DONE]") { out.done = true; continue; }
+        out.model = JSON.parse(data).model;
+        if (++out.chunks === 2) onStart(out.model);
       }
     } catch (e) {
       out.error = e.cause?.code || e.message;
