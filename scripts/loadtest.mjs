@@ -68,7 +68,10 @@ async function one(i) {
     if (ttft === null) ttft = now - t0; else gaps.push(now - last);
     last = now;
   }
-  return { ok: done, status: res.status, ttft, gaps, tokens, seconds: (performance.now() - t0) / 1000 };
+  // Decode rate of this stream: tokens after the first over the time they took.
+  const decodeSeconds = gaps.reduce((a, g) => a + g, 0) / 1000;
+  return { ok: done, status: res.status, ttft, gaps, tokens, seconds: (performance.now() - t0) / 1000,
+           decodeTps: decodeSeconds > 0 ? gaps.length / decodeSeconds : NaN };
 }
 
 const pct = (xs, p) => {
@@ -95,6 +98,7 @@ const report = {
   prompt_words: promptWords, seconds: wall, requests_per_s: ok.length / wall, generated_tokens_per_s: tokens / wall,
   ttft_ms: { p50: pct(ttft, 50), p90: pct(ttft, 90), p99: pct(ttft, 99) },
   itl_ms: { p50: pct(itl, 50), p90: pct(itl, 90), p99: pct(itl, 99) },
+  stream_decode_tokens_per_s_p50: pct(ok.map((r) => r.decodeTps).filter(Number.isFinite), 50),
 };
 if (o.json) {
   console.log(JSON.stringify(report));
@@ -104,5 +108,6 @@ if (o.json) {
   console.log(`requests/s ${report.requests_per_s.toFixed(2)}, generated tokens/s ${report.generated_tokens_per_s.toFixed(1)}`);
   console.log(`time to first token ms: p50 ${f(report.ttft_ms.p50)}  p90 ${f(report.ttft_ms.p90)}  p99 ${f(report.ttft_ms.p99)}`);
   console.log(`inter-token latency ms: p50 ${f(report.itl_ms.p50)}  p90 ${f(report.itl_ms.p90)}  p99 ${f(report.itl_ms.p99)}`);
+  console.log(`decode tokens/s of one stream (median): ${f(report.stream_decode_tokens_per_s_p50)}`);
 }
 process.exit(report.failed > 0 ? 1 : 0);
