@@ -13,6 +13,7 @@ using Action = std::function<int()>;
 
 Action add_inspect(CLI::App& app);
 Action add_synth(CLI::App& app);
+Action add_convert(CLI::App& app);
 Action add_run(CLI::App& app);
 Action add_chat(CLI::App& app);
 Action add_tokenize(CLI::App& app);

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
     add(bitnet::cli::add_tokenize);
     add(bitnet::cli::add_inspect);
     add(bitnet::cli::add_synth);
+    add(bitnet::cli::add_convert);
     add(bitnet::cli::add_perplexity);
     add(bitnet::cli::add_bench);
     add(bitnet::cli::add_serve);

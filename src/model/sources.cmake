@@ -3,6 +3,7 @@ set(SOURCES
   arch/registry.cpp
   arch/bitnet_b158.cpp
   arch/bitnet.cpp
+  arch/ternary_llama.cpp
   weights.cpp
   weight_binder.cpp
   ternary_import.cpp

@@ -61,6 +61,17 @@ std::string known_type_names() {
     return out;
 }
 
+uint32_t llama_file_type(GgmlType type) {
+    switch (type) {
+        case GgmlType::F32: return 0;
+        case GgmlType::F16: return 1;
+        case GgmlType::TQ1_0: return 36;
+        case GgmlType::TQ2_0: return 37;
+        case GgmlType::I2_S: return 40;
+        default: return 0;
+    }
+}
+
 size_t row_bytes(GgmlType type, int64_t ne0) {
     const TypeTraits& t = type_traits(type);
     return static_cast<size_t>(ne0 / t.block_size) * t.block_bytes;

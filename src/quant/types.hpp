@@ -45,6 +45,9 @@ const char* type_name(GgmlType type);
 // Comma-separated list of all known type names, for error messages.
 std::string known_type_names();
 
+// llama.cpp's general.file_type id of a "mostly <type>" file (0 for types it has no id for).
+uint32_t llama_file_type(GgmlType type);
+
 // Bytes of one row of ne0 elements (I2_S: ne0/4, without the tensor tail). ne0 must be a
 // multiple of the block size.
 size_t row_bytes(GgmlType type, int64_t ne0);

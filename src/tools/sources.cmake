@@ -8,3 +8,4 @@ set(SOURCES
   perplexity.cpp
   perplexity_report.cpp
 )
+include(${CMAKE_CURRENT_LIST_DIR}/convert/sources.cmake)

@@ -21,18 +21,6 @@ namespace bitnet {
 
 namespace {
 
-// llama.cpp file-type ids (general.file_type) for "mostly <type>" files.
-uint32_t file_type_id(GgmlType t) {
-    switch (t) {
-        case GgmlType::F32: return 0;
-        case GgmlType::F16: return 1;
-        case GgmlType::TQ1_0: return 36;
-        case GgmlType::TQ2_0: return 37;
-        case GgmlType::I2_S: return 40;
-        default: return 0;
-    }
-}
-
 // The stored chat template of the official file is a placeholder the model was not trained
 // with; synthetic files carry an equivalent placeholder so loaders meet the same situation.
 constexpr const char* kPlaceholderTemplate =
@@ -247,7 +235,7 @@ SynthResult synthesize(const SynthOptions& o) {
     w.set_bool("tokenizer.ggml.add_bos_token", true);
     w.set_f32(a + ".attention.layer_norm_rms_epsilon", 1e-5f);
     w.set_f32(a + ".rope.freq_base", 500000.0f);
-    w.set_u32("general.file_type", file_type_id(o.type));
+    w.set_u32("general.file_type", llama_file_type(o.type));
     Vocab written = vocab;
     written.chat_template.reset();
     write_vocab(w, written, o.include_pre);

@@ -69,7 +69,7 @@ TEST(ModelConfig, ArchitectureVariants) {
     EXPECT_EQ(config_of(w).ffn_act, FfnActivation::relu_sqr);
     const std::string err = error_of(base("llama"));
     EXPECT_NE(err.find("unsupported model architecture 'llama'"), std::string::npos) << err;
-    EXPECT_NE(err.find("(supported: bitnet-b1.58, bitnet-25, bitnet)"), std::string::npos) << err;
+    EXPECT_NE(err.find("(supported: bitnet-b1.58, bitnet-25, bitnet, ternary-llama)"), std::string::npos) << err;
 }
 
 TEST(ModelConfig, MissingOrInconsistentKeysAreNamed) {

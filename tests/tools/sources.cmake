@@ -3,3 +3,4 @@ set(SOURCES
   perplexity_stats_test.cpp
   perplexity_test.cpp
 )
+include(${CMAKE_CURRENT_LIST_DIR}/convert/sources.cmake)

@@ -12,5 +12,6 @@ void bitnet_layer(Forward& f, const LayerWeights& L, int64_t il);
 extern const Architecture bitnet_b158;  // bitnet_b158.cpp: BitNet-b1.58-2B-4T
 extern const Architecture bitnet_25;    // bitnet_b158.cpp: the same, under bitnet.cpp's older name
 extern const Architecture bitnet;       // bitnet.cpp: the 2024 1bitLLM models (SiLU FFN)
+extern const Architecture ternary_llama;  // ternary_llama.cpp: Llama3-8B-1.58, Falcon3 1.58-bit
 
 }  // namespace bitnet::arch

@@ -9,6 +9,7 @@ const Architecture* const kArchitectures[] = {
     &arch::bitnet_b158,
     &arch::bitnet_25,
     &arch::bitnet,
+    &arch::ternary_llama,
 };
 
 }  // namespace

@@ -1,0 +1,43 @@
+# `bitnet convert` end to end: tiny checkpoints of every Hugging Face family (hf_checkpoint.py),
+# converted to every output type and run against the PyTorch reference (run_convert_test.py); the
+# reference broken on purpose must fail; the converted tokenizers against the source ones.
+set(BITNET_CONVERT_DIR ${CMAKE_CURRENT_LIST_DIR})
+set(BITNET_CONVERT_WORK ${CMAKE_BINARY_DIR}/convert_checkpoints)
+set(BITNET_CONVERT_FAMILIES b158 b158-bf16 1bitllm llama3 falcon3)
+
+foreach(family IN LISTS BITNET_CONVERT_FAMILIES)
+  add_test(NAME convert.checkpoint.${family}
+    COMMAND /usr/bin/python3 ${BITNET_CONVERT_DIR}/hf_checkpoint.py ${family} ${BITNET_CONVERT_WORK}/${family}-1 --seed 1)
+  set_tests_properties(convert.checkpoint.${family} PROPERTIES FIXTURES_SETUP convert_${family} TIMEOUT 120 LABELS convert)
+endforeach()
+
+# convert_test(NAME FAMILY [run_convert_test.py arguments...])
+function(convert_test name family)
+  add_test(NAME convert.${name}
+    COMMAND /usr/bin/python3 ${BITNET_CONVERT_DIR}/run_convert_test.py --cli $<TARGET_FILE:bitnet_cli>
+            --dump $<TARGET_FILE:dump_logits> --family ${family} --workdir ${BITNET_CONVERT_WORK} ${ARGN})
+  set_tests_properties(convert.${name} PROPERTIES FIXTURES_REQUIRED convert_${family} TIMEOUT 300 LABELS convert)
+endfunction()
+
+foreach(family IN LISTS BITNET_CONVERT_FAMILIES)
+  foreach(type i2_s tq1_0 tq2_0 f16)
+    convert_test(${family}.${type} ${family} --type ${type})
+  endforeach()
+  # Plausible converter bugs, injected into the reference, must make the comparison fail.
+  convert_test(${family}.mutation.scale ${family} --mutate scale)
+  convert_test(${family}.mutation.activation ${family} --mutate activation)
+endforeach()
+foreach(family b158 llama3 falcon3)  # the packed families
+  convert_test(${family}.mutation.packing ${family} --mutate packing)
+endforeach()
+
+# The converted tokenizers: Llama-3 tokenizer.json (given with --tokenizer) against the vectors,
+# SentencePiece tokenizer.model against SentencePiece.
+add_test(NAME convert.tokenizer.bpe
+  COMMAND /usr/bin/python3 ${BITNET_CONVERT_DIR}/tokenizer_test.py --cli $<TARGET_FILE:bitnet_cli>
+          --checkpoint ${BITNET_CONVERT_WORK}/llama3-1 --mode bpe --workdir ${BITNET_CONVERT_WORK})
+set_tests_properties(convert.tokenizer.bpe PROPERTIES FIXTURES_REQUIRED convert_llama3 TIMEOUT 300 LABELS convert)
+add_test(NAME convert.tokenizer.spm
+  COMMAND /usr/bin/python3 ${BITNET_CONVERT_DIR}/tokenizer_test.py --cli $<TARGET_FILE:bitnet_cli>
+          --checkpoint ${BITNET_CONVERT_WORK}/1bitllm-1 --mode spm --workdir ${BITNET_CONVERT_WORK})
+set_tests_properties(convert.tokenizer.spm PROPERTIES FIXTURES_REQUIRED convert_1bitllm TIMEOUT 300 LABELS convert)
