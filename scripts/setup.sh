@@ -9,6 +9,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libpcre2-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libedit-dev
   python3 python3-numpy                      # independent NumPy reference of the forward pass
+  python3-torch                              # PyTorch check of the trainer's gradients
+  sentencepiece xz-utils                     # tokenizer training (scripts/build_corpus.sh), the corpus in data/
   g++-aarch64-linux-gnu qemu-user            # NEON kernels, cross-built and run under qemu
 )
 

@@ -1,0 +1,4 @@
+set(SOURCES
+  gemm_test.cpp
+  model_test.cpp
+)
