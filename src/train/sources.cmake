@@ -8,4 +8,7 @@ set(SOURCES
   model.cpp
   optimizer.cpp
   data.cpp
+  checkpoint.cpp
+  export.cpp
+  trainer.cpp
 )

@@ -1,4 +1,5 @@
 set(SOURCES
   gemm_test.cpp
   model_test.cpp
+  trainer_test.cpp
 )
