@@ -9,9 +9,9 @@
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "core/error.hpp"
-#include "gguf/gguf_file.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "tokenizer/vocab.hpp"
+#include "train/spm_vocab.hpp"
 #include "train/trainer.hpp"
 
 namespace bitnet::cli {
@@ -65,7 +65,7 @@ Action add_train(CLI::App& app) {
         "train", "Train a BitNet b1.58 model (ternary, quantization-aware) on a text corpus and write it as a GGUF");
     cmd->add_option("--train-text", f->train_text, "UTF-8 training text")->required();
     cmd->add_option("--val-text", f->val_text, "UTF-8 held-out text for the validation loss")->required();
-    cmd->add_option("--vocab", f->vocab, "GGUF file whose tokenizer (tokenizer.ggml.*) the model uses")->required();
+    cmd->add_option("--vocab", f->vocab, "Vocabulary: a GGUF with tokenizer.ggml.* keys, or a SentencePiece vocabulary from spm_export_vocab")->required();
     cmd->add_option("-o,--output", o.output, "GGUF written at each new best validation loss");
     cmd->add_option("--name", o.model_name, "general.name of the written GGUF")->capture_default_str();
     add_shape_flags(*cmd, o.run.shape);
@@ -83,7 +83,7 @@ Action add_train(CLI::App& app) {
     return [f] {
         TrainOptions opts = f->train;
         opts.progress = !f->quiet;
-        const Vocab vocab = vocab_from_gguf(GgufFile::open(f->vocab));
+        const Vocab vocab = load_vocab_file(f->vocab);
         const Tokenizer tok(vocab);
         opts.run.shape.n_vocab = vocab.size();
         const std::string train_text = read_file(f->train_text), val_text = read_file(f->val_text);

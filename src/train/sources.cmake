@@ -11,4 +11,5 @@ set(SOURCES
   checkpoint.cpp
   export.cpp
   trainer.cpp
+  spm_vocab.cpp
 )
