@@ -60,15 +60,22 @@ void pack_panel(MatView B, int64_t K, int64_t N, int64_t p, float* dst) {
     }
 }
 
+// Depth of a K block: a 256×32 panel slice (32 KB) stays in L1 while the rows of A pass over it.
+constexpr int64_t kKc = 256;
+
 void rows_block(MicroKernel kernel, int64_t m0, int64_t m1, int64_t N, int64_t K, MatView A, const float* packed,
                 float* C, int64_t ldc, bool accumulate) {
     const int64_t n_panels = (N + kNr - 1) / kNr;
     for (int64_t p = 0; p < n_panels; ++p) {
         const int nr = static_cast<int>(std::min(kNr, N - p * kNr));
-        const float* panel = packed + p * K * kNr;
-        for (int64_t m = m0; m < m1; m += kMr) {
-            const int mr = static_cast<int>(std::min(kMr, m1 - m));
-            kernel(K, A.p + m * A.rs, A.rs, A.cs, panel, C + m * ldc + p * kNr, ldc, mr, nr, accumulate);
+        for (int64_t k0 = 0; k0 < K; k0 += kKc) {
+            const int64_t kc = std::min(kKc, K - k0);
+            const float* panel = packed + p * K * kNr + k0 * kNr;
+            for (int64_t m = m0; m < m1; m += kMr) {
+                const int mr = static_cast<int>(std::min(kMr, m1 - m));
+                kernel(kc, A.p + m * A.rs + k0 * A.cs, A.rs, A.cs, panel, C + m * ldc + p * kNr, ldc, mr, nr,
+                       accumulate || k0 > 0);
+            }
         }
     }
 }

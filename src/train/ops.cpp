@@ -69,7 +69,8 @@ void act_quant(ThreadPool& pool, float* x, int64_t T, int64_t D) {
         float amax = 0.0f;
         for (int64_t i = 0; i < D; ++i) amax = std::max(amax, std::fabs(r[i]));
         const float s = 127.0f / std::max(amax, 1e-5f);
-        for (int64_t i = 0; i < D; ++i) r[i] = static_cast<float>(round_even_clamped(r[i] * s, -128, 127)) / s;
+        // |x·s| <= 127 here, so the inline rounding is exact (NaN inputs never reach training).
+        for (int64_t i = 0; i < D; ++i) r[i] = std::clamp(round_even_small(r[i] * s), -128.0f, 127.0f) / s;
     });
 }
 
@@ -79,7 +80,8 @@ void weight_quant(const float* w, size_t n, float* out) {
     const float mean = n > 0 ? static_cast<float>(sum / static_cast<double>(n)) : 0.0f;
     const float s = 1.0f / std::max(mean, 1e-5f);
     const float alpha = 1.0f / s;
-    for (size_t i = 0; i < n; ++i) out[i] = static_cast<float>(round_even_clamped(w[i] * s, -1, 1)) * alpha;
+    // Clamped before rounding: round_even_small needs |v| < 2^22, and any |w·s| >= 1.5 gives ±1 either way.
+    for (size_t i = 0; i < n; ++i) out[i] = std::clamp(round_even_small(std::clamp(w[i] * s, -2.0f, 2.0f)), -1.0f, 1.0f) * alpha;
 }
 
 void rope_tables(int64_t n_pos, int64_t head_dim, float theta, float* cos, float* sin) {
@@ -161,12 +163,17 @@ int64_t cross_entropy(ThreadPool& pool, float* logits, const int32_t* targets, i
         }
         float mx = z[0];
         for (int64_t i = 1; i < V; ++i) mx = std::max(mx, z[i]);
+        // exp once, kept in place; the sum in double keeps the loss exact to float precision.
         double sum = 0.0;
-        for (int64_t i = 0; i < V; ++i) sum += std::exp(static_cast<double>(z[i] - mx));
-        row_loss[t] = static_cast<float>(std::log(sum) - static_cast<double>(z[y] - mx));
+        const float zy = z[y] - mx;
+        for (int64_t i = 0; i < V; ++i) {
+            z[i] = std::exp(z[i] - mx);
+            sum += z[i];
+        }
+        row_loss[t] = static_cast<float>(std::log(sum) - static_cast<double>(zy));
         if (!want_grad) return;
-        const float inv_sum = static_cast<float>(1.0 / sum);
-        for (int64_t i = 0; i < V; ++i) z[i] = std::exp(z[i] - mx) * inv_sum * inv_n;
+        const float scale = static_cast<float>(1.0 / sum) * inv_n;
+        for (int64_t i = 0; i < V; ++i) z[i] *= scale;
         z[y] -= inv_n;
     });
     return n_scored;
