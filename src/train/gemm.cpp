@@ -63,9 +63,14 @@ void pack_panel(MatView B, int64_t K, int64_t N, int64_t p, float* dst) {
 // Depth of a K block: a 256×32 panel slice (32 KB) stays in L1 while the rows of A pass over it.
 constexpr int64_t kKc = 256;
 
-void rows_block(MicroKernel kernel, int64_t m0, int64_t m1, int64_t N, int64_t K, MatView A, const float* packed,
-                float* C, int64_t ldc, bool accumulate) {
+// Rows of C per block: the block's rows of A (96 × 256 floats) stay in L2 across all panels.
+constexpr int64_t kMc = 16 * kMr;
+
+void rows_block(MicroKernel kernel, int64_t m_begin, int64_t m_end, int64_t N, int64_t K, MatView A,
+                const float* packed, float* C, int64_t ldc, bool accumulate) {
     const int64_t n_panels = (N + kNr - 1) / kNr;
+    for (int64_t m0 = m_begin; m0 < m_end; m0 += kMc) {
+    const int64_t m1 = std::min(m_end, m0 + kMc);
     for (int64_t p = 0; p < n_panels; ++p) {
         const int nr = static_cast<int>(std::min(kNr, N - p * kNr));
         for (int64_t k0 = 0; k0 < K; k0 += kKc) {
@@ -77,6 +82,7 @@ void rows_block(MicroKernel kernel, int64_t m0, int64_t m1, int64_t N, int64_t K
                        accumulate || k0 > 0);
             }
         }
+    }
     }
 }
 
@@ -106,7 +112,7 @@ void gemm(ThreadPool* pool, int64_t M, int64_t N, int64_t K, MatView A, MatView 
     });
     // About four units per thread for balance, each a multiple of the micro-kernel's rows.
     const int64_t per = M / (4 * pool->size());
-    const int64_t grain = std::clamp<int64_t>((per + kMr - 1) / kMr * kMr, kMr, 16 * kMr);
+    const int64_t grain = std::clamp<int64_t>((per + kMr - 1) / kMr * kMr, kMr, kMc);
     pool->parallel_for(static_cast<size_t>(M), static_cast<size_t>(grain), [&](size_t b, size_t e) {
         rows_block(kernel, static_cast<int64_t>(b), static_cast<int64_t>(e), N, K, A, packed, C, ldc, accumulate);
     });
