@@ -11,7 +11,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libpcre2-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libedit-dev
   python3 python3-numpy                      # independent NumPy reference of the forward pass
-  python3-torch python3-sentencepiece        # `bitnet convert` tests: PyTorch reference of the HF models, SentencePiece test vocabularies
+  python3-torch python3-sentencepiece        # PyTorch references (HF models in `convert` tests, trainer gradients); SentencePiece test vocabularies
+  sentencepiece xz-utils                     # tokenizer training (scripts/build_corpus.sh), the corpus in data/
   g++-aarch64-linux-gnu qemu-user            # NEON kernels, cross-built and run under qemu
   chromium nginx                             # server tests: the web page in a browser, scale-out
 )

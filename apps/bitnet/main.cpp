@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
     add(bitnet::cli::add_perplexity);
     add(bitnet::cli::add_bench);
     add(bitnet::cli::add_serve);
+    add(bitnet::cli::add_train);
 
     // llama.cpp spells some long options with one dash (-sys, -np); CLI11 reserves that for one letter.
     std::vector<std::string> args;
