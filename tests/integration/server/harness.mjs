@@ -59,8 +59,18 @@ export async function post(url, body, headers = {}) {
 export async function sse(url, body, headers = {}) {
   const res = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json", ...headers },
                                  body: JSON.stringify(body) });
-  const raw = await res.text();
-  const events = raw.split("\n\n").filter((e) => e.length > 0).map((e) => {
+  // Each event must be valid UTF-8 on its own: a character split across two events would not be.
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  const strict = new TextDecoder("utf-8", { fatal: true });
+  const pieces = [];
+  for (let start = 0, i = 0; i + 1 < bytes.length; ++i) {
+    if (bytes[i] === 10 && bytes[i + 1] === 10) {
+      pieces.push(strict.decode(bytes.subarray(start, i)));
+      start = i + 2;
+    }
+  }
+  const raw = strict.decode(bytes);
+  const events = pieces.filter((e) => e.length > 0).map((e) => {
     if (!e.startsWith("data: ")) throw new Error("not an SSE data event: " + JSON.stringify(e));
     return e.slice(6);
   });
