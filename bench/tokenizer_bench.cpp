@@ -14,7 +14,7 @@ using namespace bitnet;
 
 namespace {
 
-std::string tiktoken_path() { return std::string(BITNET_SHARED_DIR) + "/testdata/tokenizer/llama3.tiktoken"; }
+std::string tiktoken_path() { return std::string(BITNET_TEST_DATA_DIR) + "/tokenizer/llama3.tiktoken"; }
 
 const Tokenizer& tokenizer() {
     static const Tokenizer tok(vocab_from_tiktoken(tiktoken_path()));

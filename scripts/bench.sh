@@ -11,7 +11,7 @@ MODELS=${BITNET_BENCH_MODELS:-models}
 [ -x "$BITNET" ] || ./scripts/build.sh
 mkdir -p "$MODELS"
 VOCAB_ARGS=()
-TIKTOKEN=../shared/testdata/tokenizer/llama3.tiktoken
+TIKTOKEN=tests/data/tokenizer/llama3.tiktoken
 [ -f "$TIKTOKEN" ] && VOCAB_ARGS=(--tokenizer "$TIKTOKEN" --no-pre)
 
 synth() {  # synth NAME EMBD_TYPE

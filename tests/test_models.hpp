@@ -3,19 +3,41 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <system_error>
 #include <unistd.h>
 
 #include "tools/synth.hpp"
 
 namespace bitnet::test {
 
+// This process's scratch directory, removed when the process exits (a per-pid name, so parallel
+// CTest processes never collide).
+class TestTempDir {
+public:
+    TestTempDir()
+        : path_(std::filesystem::temp_directory_path() / ("bitnet-test-" + std::to_string(::getpid()))) {
+        std::filesystem::create_directories(path_);
+    }
+    ~TestTempDir() {
+        std::error_code ignored;
+        std::filesystem::remove_all(path_, ignored);
+    }
+    const std::filesystem::path& path() const { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
+inline const std::filesystem::path& test_temp_dir() {
+    static const TestTempDir dir;
+    return dir.path();
+}
+
 inline std::string synth_model(const std::string& name, SynthOptions options) {
     static std::map<std::string, std::string> made;
     auto it = made.find(name);
     if (it != made.end()) return it->second;
-    const auto dir = std::filesystem::temp_directory_path() / ("bitnet-test-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    options.output = (dir / (name + ".gguf")).string();
+    options.output = (test_temp_dir() / (name + ".gguf")).string();
     options.progress = false;
     synthesize(options);
     made[name] = options.output;

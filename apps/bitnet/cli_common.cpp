@@ -16,10 +16,13 @@ namespace bitnet::cli {
 
 void add_model_flags(CLI::App& cmd, ModelFlags& f, bool with_context) {
     cmd.add_option("-m,--model", f.model, "Model file (GGUF)")->required();
-    cmd.add_option("-t,--threads", f.threads, "Threads (default: all cores)");
+    cmd.add_option("-t,--threads", f.threads, "Threads (default: all cores)")->check(CLI::Range(0, 1024));
     if (with_context) {
-        cmd.add_option("-c,--ctx-size", f.ctx, "Context size in tokens (default: the model's, capped by memory)");
-        cmd.add_option("-b,--batch-size", f.batch, "Prompt tokens evaluated per forward pass")->capture_default_str();
+        cmd.add_option("-c,--ctx-size", f.ctx, "Context size in tokens (default: the model's, capped by memory)")
+            ->check(CLI::Range(int64_t{0}, int64_t{1} << 31));
+        cmd.add_option("-b,--batch-size", f.batch, "Prompt tokens evaluated per forward pass")
+            ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
+            ->capture_default_str();
         cmd.add_option("--cache-type", f.cache_type, "KV cache type: f16 or f32")
             ->check(CLI::IsMember({"f16", "f32"}))
             ->capture_default_str();
@@ -36,16 +39,25 @@ void add_model_flags(CLI::App& cmd, ModelFlags& f, bool with_context) {
 
 void add_sampling_flags(CLI::App& cmd, SamplingFlags& f) {
     SamplingParams& p = f.params;
-    cmd.add_option("--temp", p.temperature, "Temperature (0: greedy)")->capture_default_str();
-    cmd.add_option("--top-k", p.top_k, "Top-k sampling (0: off)")->capture_default_str();
-    cmd.add_option("--top-p", p.top_p, "Top-p sampling (1: off)")->capture_default_str();
-    cmd.add_option("--min-p", p.min_p, "Min-p sampling (0: off)")->capture_default_str();
-    cmd.add_option("--repeat-penalty", p.repeat_penalty, "Repetition penalty (1: off)")->capture_default_str();
-    cmd.add_option("--repeat-last-n", p.repeat_last_n, "Tokens the penalties look back on (0: off, -1: all)")
+    cmd.add_option("--temp", p.temperature, "Temperature (0: greedy)")->check(CLI::Range(0.0f, 1000.0f))
         ->capture_default_str();
-    cmd.add_option("--presence-penalty", p.presence_penalty, "Presence penalty")->capture_default_str();
-    cmd.add_option("--frequency-penalty", p.frequency_penalty, "Frequency penalty")->capture_default_str();
-    cmd.add_option("-s,--seed", f.seed, "Random seed (-1: random)")->capture_default_str();
+    cmd.add_option("--top-k", p.top_k, "Top-k sampling (0: off)")->check(CLI::Range(0, 1 << 30))
+        ->capture_default_str();
+    cmd.add_option("--top-p", p.top_p, "Top-p sampling (1: off)")->check(CLI::Range(0.0f, 1.0f))
+        ->capture_default_str();
+    cmd.add_option("--min-p", p.min_p, "Min-p sampling (0: off)")->check(CLI::Range(0.0f, 1.0f))
+        ->capture_default_str();
+    cmd.add_option("--repeat-penalty", p.repeat_penalty, "Repetition penalty (1: off)")->check(CLI::Range(0.001f, 1000.0f))
+        ->capture_default_str();
+    cmd.add_option("--repeat-last-n", p.repeat_last_n, "Tokens the penalties look back on (0: off, -1: all)")
+        ->check(CLI::Range(-1, 1 << 30))
+        ->capture_default_str();
+    cmd.add_option("--presence-penalty", p.presence_penalty, "Presence penalty")->check(CLI::Range(-2.0f, 2.0f))
+        ->capture_default_str();
+    cmd.add_option("--frequency-penalty", p.frequency_penalty, "Frequency penalty")->check(CLI::Range(-2.0f, 2.0f))
+        ->capture_default_str();
+    cmd.add_option("-s,--seed", f.seed, "Random seed (-1: random)")->check(CLI::Range(int64_t{-1}, int64_t{0xFFFFFFFF}))
+        ->capture_default_str();
 }
 
 ModelLoadOptions model_load_options(const ModelFlags& f) {

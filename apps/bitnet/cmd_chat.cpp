@@ -59,6 +59,7 @@ Action add_chat(CLI::App& app) {
     add_model_flags(*cmd, o->model);
     cmd->add_option("--system-prompt", o->system, "System prompt (also -sys, as in llama.cpp)");
     cmd->add_option("-n,--n-predict", o->n_predict, "Maximum tokens per reply (-1: until the end of the turn)")
+        ->check(CLI::Range(-1, 1 << 30))
         ->capture_default_str();
     add_sampling_flags(*cmd, o->sampling);
     return [o] {

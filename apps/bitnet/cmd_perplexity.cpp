@@ -111,7 +111,7 @@ Action add_perplexity(CLI::App& app) {
     ctx_opt->description("Chunk length in tokens")->capture_default_str();
     f->ctx_option = ctx_opt;
     cmd->add_option("-f,--file", f->file, "Text to evaluate (read as raw bytes)");
-    cmd->add_option("--chunks", f->chunks, "Evaluate at most this many chunks (-1: all)")->capture_default_str();
+    cmd->add_option("--chunks", f->chunks, "Evaluate at most this many chunks (-1: all)")->check(CLI::Range(-1, 1 << 30))->capture_default_str();
     cmd->add_option("--kl-divergence-base", f->kld_base,
                     "llama.cpp logits file: written while evaluating -f, or read with --kl-divergence");
     cmd->add_flag("--kl-divergence", f->kl_divergence,

@@ -26,6 +26,7 @@ Action add_run(CLI::App& app) {
     cmd->add_option("-p,--prompt", o->prompt, "Prompt text");
     cmd->add_option("-f,--file", o->file, "Read the prompt from a file");
     cmd->add_option("-n,--n-predict", o->n_predict, "Tokens to generate (-1: until end of text or a full context)")
+        ->check(CLI::Range(-1, 1 << 30))
         ->capture_default_str();
     cmd->add_option("--stop", o->stop, "Stop when this text is generated (repeatable; not printed)");
     cmd->add_flag("--no-bos", o->no_bos, "Do not add the beginning-of-text token");

@@ -30,12 +30,12 @@ Action add_synth(CLI::App& app) {
     cmd->add_option("--preset", s.preset, "Shape preset: tiny, small or 2b4t (BitNet-b1.58-2B-4T)")
         ->check(CLI::IsMember({"tiny", "small", "2b4t"}))
         ->capture_default_str();
-    cmd->add_option("--layers", s.n_layer, "Override the number of layers");
-    cmd->add_option("--embd", s.n_embd, "Override the embedding width");
-    cmd->add_option("--ff", s.n_ff, "Override the feed-forward width");
-    cmd->add_option("--heads", s.n_head, "Override the number of attention heads");
-    cmd->add_option("--kv-heads", s.n_head_kv, "Override the number of key/value heads");
-    cmd->add_option("-c,--ctx", s.n_ctx, "Override the training context length");
+    cmd->add_option("--layers", s.n_layer, "Override the number of layers")->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+    cmd->add_option("--embd", s.n_embd, "Override the embedding width")->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+    cmd->add_option("--ff", s.n_ff, "Override the feed-forward width")->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+    cmd->add_option("--heads", s.n_head, "Override the number of attention heads")->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+    cmd->add_option("--kv-heads", s.n_head_kv, "Override the number of key/value heads")->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+    cmd->add_option("-c,--ctx", s.n_ctx, "Override the training context length")->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
     cmd->add_option("--type", o->type, "Ternary weight type: i2_s, tq2_0, tq1_0, f16, f32")->capture_default_str();
     cmd->add_option("--embd-type", o->embd_type, "Token embedding (tied LM head) type: f16, q8_0, q6_k, f32")
         ->capture_default_str();
@@ -45,7 +45,7 @@ Action add_synth(CLI::App& app) {
     cmd->add_flag("--tensor-scales", s.tensor_scales,
                   "Add a single-value F32 '<name>.scale' tensor per ternary matrix (llama.cpp's bitnet converter)");
     cmd->add_option("-s,--seed", s.seed, "Random seed (same seed, same file)")->capture_default_str();
-    cmd->add_option("-t,--threads", s.n_threads, "Threads (default: all cores)");
+    cmd->add_option("-t,--threads", s.n_threads, "Threads (default: all cores)")->check(CLI::Range(0, 1024));
     cmd->add_flag("-q,--quiet", o->quiet, "No progress bar");
     cmd->add_option("-o,--output", s.output, "Output GGUF file")->required();
     return [o] {

@@ -21,5 +21,6 @@ Action add_tokenize(CLI::App& app);
 Action add_perplexity(CLI::App& app);
 Action add_bench(CLI::App& app);
 Action add_serve(CLI::App& app);
+Action add_train(CLI::App& app);
 
 }  // namespace bitnet::cli

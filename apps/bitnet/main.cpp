@@ -10,7 +10,7 @@
 #include "kernels/kernels.hpp"
 
 int main(int argc, char** argv) {
-    CLI::App app{"bitnet: inference engine for ternary (1.58-bit) BitNet language models"};
+    CLI::App app{"bitnet: inference engine for ternary (1.58-bit) BitNet language models", "bitnet"};
     app.require_subcommand(0, 1);
     bool version = false;
     app.add_flag("--version", version, "Print the version and the kernel instruction set, then exit");
@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
     add(bitnet::cli::add_perplexity);
     add(bitnet::cli::add_bench);
     add(bitnet::cli::add_serve);
+    add(bitnet::cli::add_train);
 
     // llama.cpp spells some long options with one dash (-sys, -np); CLI11 reserves that for one letter.
     std::vector<std::string> args;

@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
         chat.set_system_prompt("You are a helpful assistant.");
         options.max_tokens = 8;
         bitnet::Generation reply = chat.chat("Hello!", options);
-        std::cout << "assistant: " << reply.text << "\n";
+        std::cout << "assistant [" << reply.tokens.size() << " tokens]: " << reply.text << "\n";
     } catch (const bitnet::Error& e) {
         std::cerr << "error: " << e.what() << "\n";
         return 1;

@@ -31,8 +31,10 @@ int main(int argc, char** argv) {
     gp.seed = 42;
     const char* prompt = "Once upon a time";
     int64_t n = bitnet_generate(session, prompt, strlen(prompt), &gp, print_text, NULL);
-    if (n < 0) fprintf(stderr, "error: %s\n", bitnet_last_error());
-    printf("\n[%lld tokens]\n", (long long)n);
+    if (n < 0)
+        fprintf(stderr, "error: %s\n", bitnet_last_error());
+    else
+        printf("\n[%lld tokens]\n", (long long)n);
     bitnet_session_free(session);
     bitnet_model_free(model);
     return n < 0;

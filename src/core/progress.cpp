@@ -26,18 +26,16 @@ void ProgressBar::update(size_t done, const std::string& detail) {
         if (now - last_draw_ < std::chrono::milliseconds(100) && done < total_) return;
         last_draw_ = now;
         draw(done, detail);
-    } else {
-        const int decile = static_cast<int>(std::min(done, total_) * 10 / total_);
-        if (decile == last_decile_) return;
-        last_decile_ = decile;
+    } else if (!started_) {
+        // A log gets the start and the end only: a line per update would flood it.
+        started_ = true;
         draw(done, detail);
     }
 }
 
 void ProgressBar::finish(const std::string& detail) {
     if (!enabled_ || finished_) return;
-    // Redraw at 100 % unless a plain log already printed that line.
-    if (tty_ || last_decile_ != 10 || !detail.empty()) draw(total_, detail);
+    draw(total_, detail);
     if (tty_) std::fputc('\n', stderr);
     finished_ = true;
 }

@@ -1,6 +1,6 @@
 #pragma once
 // A progress bar on stderr for long work (synth, conversion, perplexity). Redrawn in place when
-// stderr is a terminal; otherwise printed as a line every 10 %, so logs stay readable.
+// stderr is a terminal; otherwise one line at the start and one at the end, so logs stay readable.
 #include <chrono>
 #include <cstddef>
 #include <string>
@@ -21,7 +21,7 @@ private:
     bool enabled_;
     bool tty_;
     bool finished_ = false;
-    int last_decile_ = -1;
+    bool started_ = false;
     std::chrono::steady_clock::time_point start_, last_draw_;
 };
 

@@ -80,13 +80,18 @@ TEST(ThreadPool, ParallelForRunsEveryIndexExactlyOnceInGrainAlignedRanges) {
 }
 
 TEST(ThreadPool, ParallelForFinishesWhileAWorkerIsBusyElsewhere) {
-    // The worker is stuck in a long unit; the caller takes over the worker's remaining share.
+    // The worker stalls in its first unit; the caller must take over the worker's remaining share
+    // (a static half-and-half split would leave 500 units to the stalled worker).
     ThreadPool pool(2);
     std::atomic<long> sum{0};
     std::atomic<bool> slow_done{false};
+    std::atomic<size_t> units_by_thread[2] = {0, 0};
     pool.parallel_for(1000, 1, [&](size_t b, size_t e, int thread) {
-        if (thread == 1 && !slow_done.exchange(true)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        if (thread == 1 && !slow_done.exchange(true)) std::this_thread::sleep_for(std::chrono::milliseconds(200));
         for (size_t i = b; i < e; ++i) sum += static_cast<long>(i);
+        units_by_thread[thread] += e - b;
     });
     EXPECT_EQ(sum.load(), 999L * 1000 / 2);
+    EXPECT_EQ(units_by_thread[0] + units_by_thread[1], 1000u);
+    EXPECT_GE(units_by_thread[0].load(), 900u) << "the caller did not take over the stalled worker's share";
 }

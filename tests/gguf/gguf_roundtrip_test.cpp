@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -95,7 +96,9 @@ TEST(GgufRoundTrip, TensorsAreAlignedAndByteExact) {
 }
 
 TEST(GgufRoundTrip, WritesAndMapsAFile) {
-    const auto path = std::filesystem::temp_directory_path() / "bitnet_gguf_roundtrip.gguf";
+    // Per-process name: parallel CTest runs must not write the same file.
+    const auto path =
+        std::filesystem::temp_directory_path() / ("bitnet-gguf-roundtrip-" + std::to_string(::getpid()) + ".gguf");
     small_writer().write(path.string());
     const GgufFile f = GgufFile::open(path.string());
     EXPECT_EQ(f.tensors().size(), 3u);

@@ -41,19 +41,23 @@ GenerateResult run(const std::string& prompt, GenerateParams gp, const TextCallb
 }  // namespace
 
 TEST(Generate, RespectsTheTokenLimit) {
+    // Greedy on this model and prompt does not produce an end token within 5 tokens, so the limit
+    // is what stops it: exactly 5 tokens, reason `length`.
     GenerateParams gp;
     gp.n_predict = 5;
     const GenerateResult r = run("Hello", gp);
-    EXPECT_LE(r.tokens.size(), 5u);
-    if (r.reason == StopReason::length) {
-        EXPECT_EQ(r.tokens.size(), 5u);
-    }
+    EXPECT_EQ(r.reason, StopReason::length);
+    EXPECT_EQ(r.tokens.size(), 5u);
 }
 
 TEST(Generate, StopsAtAFullContextInOrder) {
+    // n_predict -1: generation runs until the 12-token context is full (prompt + generated).
     GenerateParams gp;
     const GenerateResult r = run("Hello", gp, {}, 12);
-    EXPECT_TRUE(r.reason == StopReason::context_full || r.reason == StopReason::end_of_generation);
+    ASSERT_EQ(r.reason, StopReason::context_full) << stop_reason_name(r.reason);
+    // 12 tokens fill the context; the token sampled from the last logits is returned, not evaluated.
+    EXPECT_FALSE(r.last_evaluated);
+    EXPECT_EQ(r.n_prompt + static_cast<int64_t>(r.tokens.size()), 13);
 }
 
 TEST(Generate, StopStringsCutTheTextAndNeverStreamPastIt) {

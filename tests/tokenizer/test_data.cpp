@@ -11,7 +11,7 @@
 
 namespace bitnet::test {
 
-std::string tokenizer_data_dir() { return std::string(BITNET_SHARED_DIR) + "/testdata/tokenizer"; }
+std::string tokenizer_data_dir() { return std::string(BITNET_TEST_DATA_DIR) + "/tokenizer"; }
 
 const std::vector<TokVector>& llama3_vectors() {
     static const std::vector<TokVector> vectors = [] {

@@ -1,6 +1,6 @@
 #pragma once
 // Shared fixtures for the tokenizer tests: the Llama-3 test vectors and vocabulary from
-// shared/testdata/tokenizer, loaded once per process.
+// tests/data/tokenizer (see its PROVENANCE.md), loaded once per process.
 #include <cstdint>
 #include <string>
 #include <string_view>

@@ -1,6 +1,5 @@
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <functional>
 
 #include "core/error.hpp"
@@ -33,11 +32,8 @@ Vocab vocab_from_image(const std::vector<uint8_t>& image) {
 }  // namespace
 
 TEST(TiktokenVocab, BuildsTheLlama3Vocabulary) {
-    const auto t0 = std::chrono::steady_clock::now();
+    // Its load time is measured in bench/tokenizer_bench.cpp, not asserted here.
     const Vocab v = vocab_from_tiktoken(tokenizer_data_dir() + "/llama3.tiktoken");
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    EXPECT_LT(secs, 3.0) << "loading the tiktoken file is too slow";
-    RecordProperty("tiktoken_load_ms", static_cast<int>(secs * 1000));
 
     ASSERT_EQ(v.size(), 128256);
     EXPECT_EQ(v.model, "gpt2");

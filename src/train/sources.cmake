@@ -1,0 +1,15 @@
+set(SOURCES
+  shape.cpp
+  params.cpp
+  gemm.cpp
+  gemm_avx512.cpp
+  ops.cpp
+  attention.cpp
+  model.cpp
+  optimizer.cpp
+  data.cpp
+  checkpoint.cpp
+  export.cpp
+  trainer.cpp
+  spm_vocab.cpp
+)
