@@ -46,3 +46,21 @@ add_test(NAME convert.tokenizer.spm
   COMMAND /usr/bin/python3 ${BITNET_CONVERT_DIR}/tokenizer_test.py --cli $<TARGET_FILE:bitnet_cli>
           --checkpoint ${BITNET_CONVERT_WORK}/1bitllm-1 --mode spm --workdir ${BITNET_CONVERT_WORK})
 set_tests_properties(convert.tokenizer.spm PROPERTIES FIXTURES_REQUIRED convert_1bitllm TIMEOUT 300 LABELS convert)
+
+# Against Hugging Face's own tokenizer (the npm `tokenizers` package: HF's Rust library for Node):
+# every tokenization vector through the GGUF gives HF's ids (hf_tokenizers_test.mjs).
+add_executable(tokenize_texts ${BITNET_CONVERT_DIR}/tokenize_texts.cpp)
+target_link_libraries(tokenize_texts PRIVATE bitnet_internal bitnet_warnings nlohmann_json::nlohmann_json)
+find_program(BITNET_NODE node)
+if(BITNET_NODE AND EXISTS ${PROJECT_SOURCE_DIR}/node_modules/tokenizers/package.json)
+  foreach(family llama3 falcon3)
+    add_test(NAME convert.hf_tokenizers.${family}
+      COMMAND ${BITNET_NODE} ${BITNET_CONVERT_DIR}/hf_tokenizers_test.mjs --cli $<TARGET_FILE:bitnet_cli>
+              --tokenize $<TARGET_FILE:tokenize_texts> --checkpoint ${BITNET_CONVERT_WORK}/${family}-1
+              --workdir ${BITNET_CONVERT_WORK})
+    set_tests_properties(convert.hf_tokenizers.${family} PROPERTIES FIXTURES_REQUIRED convert_${family} TIMEOUT 300
+                         LABELS convert)
+  endforeach()
+else()
+  bitnet_test_tool_missing(convert.hf_tokenizers "Node.js and the npm packages of package.json (npm ci)")
+endif()
