@@ -11,6 +11,7 @@
 #include "tools/convert/convert.hpp"
 #include "tools/convert/hf_config.hpp"
 #include "tools/convert/hf_tokenizer.hpp"
+#include "tools/convert/sentencepiece_model.hpp"
 #include "tokenizer/byte_mapping.hpp"
 #include "tools/convert/st_test_util.hpp"
 
@@ -260,4 +261,64 @@ TEST(Convert, Falcon3ChatFormat) {
     EXPECT_EQ(ids, want);
     EXPECT_EQ(chat_end_token(tok, ChatFormat::falcon3), 256);
     std::filesystem::remove_all(dir);
+}
+
+namespace {
+
+// Protobuf wire format, enough to build a SentencePiece ModelProto.
+std::string varint(uint64_t v) {
+    std::string s;
+    do {
+        s += static_cast<char>((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        v >>= 7;
+    } while (v != 0);
+    return s;
+}
+std::string field_bytes(int field, const std::string& b) { return varint(static_cast<uint64_t>(field) << 3 | 2) + varint(b.size()) + b; }
+std::string field_varint(int field, uint64_t v) { return varint(static_cast<uint64_t>(field) << 3) + varint(v); }
+std::string piece(const std::string& text, float score, int type) {
+    std::string s = field_bytes(1, text) + varint(2 << 3 | 5);
+    s.append(reinterpret_cast<const char*>(&score), 4);
+    return s + field_varint(3, static_cast<uint64_t>(type));
+}
+std::string spm_model(uint64_t model_type, const std::string& rule, bool remove_ws) {
+    std::string m = field_bytes(1, piece("<unk>", 0, 2)) + field_bytes(1, piece("<s>", 0, 3)) +
+                    field_bytes(1, piece("</s>", 0, 3)) + field_bytes(1, piece("\xe2\x96\x81" "a", -1.5f, 1));
+    m += field_bytes(2, field_varint(3, model_type) + field_varint(40, 0) + field_varint(41, 1) + field_varint(42, 2) +
+                            field_varint(43, static_cast<uint64_t>(-1)));
+    m += field_bytes(3, field_bytes(1, rule) + field_varint(3, 1) + field_varint(4, remove_ws ? 1 : 0));
+    return m;
+}
+
+}  // namespace
+
+TEST(Convert, SentencePieceModel) {
+    const Vocab v = vocab_from_sentencepiece(spm_model(2, "identity", false), "m");
+    EXPECT_EQ(v.model, "llama");
+    EXPECT_EQ(v.tokens, (std::vector<std::string>{"<unk>", "<s>", "</s>", "\xe2\x96\x81" "a"}));
+    EXPECT_EQ(v.token_types, (std::vector<int32_t>{2, 3, 3, 1}));
+    EXPECT_EQ(v.scores[3], -1.5f);
+    EXPECT_EQ(v.bos_id, 1);
+    EXPECT_EQ(v.eos_id, 2);
+    EXPECT_EQ(v.pad_id, -1);  // the 10-byte varint of -1
+    const auto refused = [](const std::string& bytes, const std::string& needle) {
+        try {
+            vocab_from_sentencepiece(bytes, "m");
+            ADD_FAILURE() << "accepted; expected: " << needle;
+        } catch (const Error& e) {
+            EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+        }
+    };
+    refused(spm_model(1, "identity", false), "trainer_spec.model_type UNIGRAM is not supported");
+    refused(spm_model(2, "nmt_nfkc", false), "normalizer_spec.name 'nmt_nfkc' is not supported");
+    refused(spm_model(2, "identity", true), "remove_extra_whitespaces = true is not supported");
+    // Every truncation is an error or a shorter valid model, never a crash.
+    const std::string full = spm_model(2, "identity", false);
+    for (size_t cut = 0; cut < full.size(); ++cut) {
+        try {
+            vocab_from_sentencepiece(full.substr(0, cut), "m");
+        } catch (const Error&) {
+        }
+    }
+    refused(full.substr(0, 5), "not a SentencePiece model");
 }
