@@ -190,7 +190,9 @@ private:
 void write_hparams(GgufWriter& w, const HfConfig& c, const ConvertOptions& o) {
     const std::string a = c.arch;
     w.set_string("general.architecture", a);
-    w.set_string("general.name", fs::path(o.input_dir).lexically_normal().filename().string());
+    fs::path dir = fs::path(o.input_dir).lexically_normal();
+    if (dir.filename().empty()) dir = dir.parent_path();  // "DIR/" names DIR
+    w.set_string("general.name", dir.filename().string());
     w.set_u32("general.file_type", llama_file_type(o.type));
     w.set_u32("general.quantization_version", 2);
     w.set_u32(a + ".vocab_size", static_cast<uint32_t>(c.vocab_size));

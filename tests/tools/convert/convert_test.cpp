@@ -133,9 +133,12 @@ void expect_refused(const Case& c, const std::string& needle) {
 TEST(Convert, ValidCheckpoint) {
     const Case c;
     const std::string dir = c.write("ValidCheckpoint");
-    const ConvertResult r = convert_checkpoint(options(dir));
+    ConvertOptions o = options(dir);
+    o.input_dir += "/";
+    const ConvertResult r = convert_checkpoint(o);
     EXPECT_EQ(r.arch, "ternary-llama");
     const GgufFile f = GgufFile::open(dir + "/out.gguf");
+    EXPECT_EQ(f.get_string("general.name"), "bitnet_convert_test_ValidCheckpoint");
     EXPECT_EQ(f.get_uint("ternary-llama.attention.key_length"), 64u);
     EXPECT_EQ(f.get_string("tokenizer.ggml.pre"), "llama-bpe");
     const GgufValue& tokens = f.get_array("tokenizer.ggml.tokens", GgufType::STRING);
