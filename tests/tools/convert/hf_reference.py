@@ -135,6 +135,7 @@ class Reference:
         self.layers = [{n: Linear(t, f"model.layers.{i}.{n}", multiply, mutate, scale_f16) for n in names}
                        for i in range(c["num_hidden_layers"])]
         self.head = t["model.embed_tokens.weight"] if c.get("tie_word_embeddings") else t["lm_head.weight"]
+        self.head_logits = None  # replaces z @ head.T (a head stored in a quantized type)
 
     def norm(self, x, name):
         return rms_norm(x, self.t[name].float(), self.eps)
@@ -174,4 +175,7 @@ class Reference:
             p = f"model.layers.{i}."
             h = h + self.attention(i, self.norm(h, p + "input_layernorm.weight"), cos, sin)
             h = h + self.mlp(i, self.norm(h, p + "post_attention_layernorm.weight"))
-        return (self.norm(h, "model.norm.weight") @ self.head.float().T).numpy()
+        z = self.norm(h, "model.norm.weight")
+        if self.head_logits is not None:
+            return self.head_logits(z.numpy())
+        return (z @ self.head.float().T).numpy()

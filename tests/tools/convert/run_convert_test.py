@@ -14,6 +14,9 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "reference"))
+import bitnet_reference  # noqa: E402
+import gguf_reader  # noqa: E402
 import hf_reference  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -62,15 +65,16 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--mutate", default="", choices=("", "scale", "activation", "packing"))
+    ap.add_argument("--head-type", default="f16", help="bitnet convert --head-type")
     ap.add_argument("--quantize", default="", help="then `bitnet quantize` the I2_S file to this type (iq2_bn, iq1_bn)")
     args = ap.parse_args()
 
     ckpt = os.path.join(args.workdir, f"{args.family}-{args.seed}")
     if not os.path.exists(os.path.join(ckpt, "config.json")):  # written last: a complete checkpoint
         run(["/usr/bin/python3", os.path.join(HERE, "hf_checkpoint.py"), args.family, ckpt, "--seed", str(args.seed)])
-    tag = f"{args.family}-{args.seed}-{args.type}-{args.quantize}{'-' + args.mutate if args.mutate else ''}"
+    tag = f"{args.family}-{args.seed}-{args.type}-{args.head_type}-{args.quantize}{'-' + args.mutate if args.mutate else ''}"
     gguf = os.path.join(args.workdir, tag + ".gguf")
-    run([args.cli, "convert", ckpt, "-o", gguf, "--type", args.type, "-q"])
+    run([args.cli, "convert", ckpt, "-o", gguf, "--type", args.type, "--head-type", args.head_type, "-q"])
     stored = args.type
     if args.quantize:  # files in ik_llama.cpp's per-row types, read by the engine
         run([args.cli, "quantize", gguf, gguf + ".q", args.quantize, "-q"])
@@ -78,6 +82,15 @@ def main() -> int:
         stored = args.quantize
 
     ref = hf_reference.Reference(ckpt, args.mutate, scale_f16=stored in ("tq1_0", "tq2_0", "f16", "iq1_bn"))
+    if args.head_type in ("q8_0", "q6_k"):
+        # A quantized head is the format's rounding, not the conversion's: the reference takes the
+        # head as stored, with ggml's activation blocks (tests/reference/bitnet_reference.py), and
+        # a tied one is also the embedding table.
+        gf = gguf_reader.GgufFile(gguf)
+        name = "output.weight" if "output.weight" in gf.tensors else "token_embd.weight"
+        ref.head_logits = lambda z: bitnet_reference.quantized_head_logits(gf, name, z).astype(np.float32)
+        if name == "token_embd.weight":
+            ref.t["model.embed_tokens.weight"] = hf_reference.torch.from_numpy(gguf_reader.dequantize(gf, name).copy())
     n_vocab = ref.head.shape[0]
     tokens = [int(t) for t in np.random.default_rng(args.seed).integers(0, n_vocab, N_TOKENS)]
     tok_file, out = os.path.join(args.workdir, tag + ".tokens"), os.path.join(args.workdir, tag + ".logits")

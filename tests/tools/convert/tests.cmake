@@ -27,6 +27,13 @@ foreach(family IN LISTS BITNET_CONVERT_FAMILIES)
   convert_test(${family}.mutation.scale ${family} --mutate scale)
   convert_test(${family}.mutation.activation ${family} --mutate activation)
 endforeach()
+# Quantized LM heads (the reference takes the head as stored, with ggml's activation blocks). Not
+# for a tied Q8_0 table: as the embedding it feeds act-quant inputs whose ratios are products of
+# 8-bit numbers, so exact .5 ties appear that fp32 noise resolves either way (scaling that
+# embedding by 1 + 2^-22 moves the reference's own logits by 0.34).
+convert_test(llama3.head_q8_0 llama3 --head-type q8_0)
+convert_test(llama3.head_q6_k llama3 --head-type q6_k)
+convert_test(falcon3.head_q6_k falcon3 --head-type q6_k)
 # ik_llama.cpp's IQ2_BN / IQ1_BN, written by `bitnet quantize` from the converted I2_S file.
 foreach(family b158 1bitllm falcon3)
   convert_test(${family}.iq2_bn ${family} --quantize iq2_bn)
