@@ -22,6 +22,15 @@ std::string tmp(const std::string& name) {
     return (std::filesystem::temp_directory_path() / ("bitnet_quantize_" + test + "_" + name)).string();
 }
 
+// Removes this test case's files (called at the end of each case).
+void cleanup() {
+    const std::string prefix =
+        std::string("bitnet_quantize_") + ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_";
+    for (const auto& e : std::filesystem::directory_iterator(std::filesystem::temp_directory_path())) {
+        if (e.path().filename().string().starts_with(prefix)) std::filesystem::remove(e.path());
+    }
+}
+
 std::string synth_model() {
     static const std::string path = [] {
         SynthOptions o;
@@ -79,6 +88,7 @@ TEST(Quantize, EveryTernaryTypeKeepsTheValues) {
     const std::string tq2 = quantize(iq1, GgmlType::TQ2_0, "tq2.gguf");
     expect_same_ternary(tq1, tq2, 0.0);
     expect_same_ternary(tq1, quantize(tq2, GgmlType::TQ1_0, "tq1b.gguf"), 0.0);
+    cleanup();
 }
 
 TEST(Quantize, RoundTripIsByteIdentical) {
@@ -91,6 +101,7 @@ TEST(Quantize, RoundTripIsByteIdentical) {
         ASSERT_EQ(t.nbytes, u.nbytes);
         EXPECT_EQ(std::memcmp(t.data, u.data, t.nbytes), 0) << t.name;
     }
+    cleanup();
 }
 
 TEST(Quantize, HeadReport) {
@@ -108,6 +119,7 @@ TEST(Quantize, HeadReport) {
     EXPECT_LT(r.head[0].rmse, 0.01);  // embeddings of std 0.05
     EXPECT_LT(r.output_bytes, r.input_bytes);
     EXPECT_EQ(GgufFile::open(o.output).tensor("token_embd.weight").type, GgmlType::Q6_K);
+    cleanup();
 }
 
 TEST(Quantize, DifferentScalesInOneTargetGroupAreRefused) {
