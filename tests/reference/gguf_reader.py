@@ -24,11 +24,14 @@ DEFAULT_ALIGNMENT = 32
 
 # ggml type ids (formats doc section 2; I2_S uses the bitnet.cpp / ik_llama.cpp id 36).
 F32, F16, Q8_0, Q6_K, BF16, TQ1_0, TQ2_0, I2_S = 0, 1, 8, 14, 30, 34, 35, 36
+IQ1_BN, IQ2_BN = 134, 135  # ik_llama.cpp (sections 9-10)
 TYPE_NAMES = {F32: "f32", F16: "f16", Q8_0: "q8_0", Q6_K: "q6_k", BF16: "bf16", TQ1_0: "tq1_0", TQ2_0: "tq2_0",
-              I2_S: "i2_s"}
+              I2_S: "i2_s", IQ1_BN: "iq1_bn", IQ2_BN: "iq2_bn"}
 # (elements per block, bytes per block); I2_S has its own size rule (n/4 + 32 per tensor).
 BLOCK = {F32: (1, 4), F16: (1, 2), BF16: (1, 2), Q8_0: (32, 34), Q6_K: (256, 210), TQ1_0: (256, 54),
-         TQ2_0: (256, 66)}
+         TQ2_0: (256, 66), IQ2_BN: (64, 16), IQ1_BN: (64, 13)}
+# Bytes in front of every row (ik's row meta: the row scale).
+ROW_META = {IQ2_BN: 4, IQ1_BN: 2}
 
 # Metadata value types (formats doc section 1.3): id -> struct format for the fixed-size ones.
 _SCALAR = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 10: "<Q", 11: "<q", 12: "<d"}
@@ -69,7 +72,7 @@ def tensor_nbytes(ggml_type: int, shape: tuple[int, ...]) -> int:
     blk, size = BLOCK[ggml_type]
     if shape[0] % blk:
         raise GgufError(f"row length {shape[0]} is not a multiple of the block size {blk}")
-    return n // blk * size
+    return n // blk * size + n // shape[0] * ROW_META.get(ggml_type, 0)
 
 
 class _Cursor:
@@ -268,6 +271,36 @@ def i2_s_codes(raw: np.ndarray, n: int) -> tuple[np.ndarray, float]:
     return (codes - 1).reshape(-1), scale
 
 
+def iq2_bn_codes(raw: np.ndarray, rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
+    """IQ2_BN (section 9): per row f32 d, then per 64 values 16 bytes; byte j bits 2l..2l+1 = code of
+    element j + 16l. Returns (values [rows, cols] int8, d [rows])."""
+    r = raw.reshape(rows, 4 + cols // 4)
+    d = r[:, :4].copy().view("<f4")[:, 0]
+    q = r[:, 4:].reshape(rows, cols // 64, 16)
+    codes = np.zeros((rows, cols // 64, 64), dtype=np.int8)
+    for l in range(4):
+        codes[:, :, 16 * l:16 * l + 16] = (q >> (2 * l)) & 3
+    if (codes == 3).any():
+        raise GgufError("IQ2_BN: code 3 is not a ternary value")
+    return (codes - 1).reshape(rows, cols), d
+
+
+def iq1_bn_codes(raw: np.ndarray, rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
+    """IQ1_BN (section 10): per row f16 d, then per 64 values ql[12] + extra; element 16s + 5k + j is
+    digit j (least significant first) of ql[3s + k], element 16s + 15 digit s of extra."""
+    nb = cols // 64
+    r = raw.reshape(rows, 2 + nb * 13)
+    d = _f16(np.ascontiguousarray(r[:, :2]).reshape(-1))
+    q = r[:, 2:].reshape(rows, nb, 13)
+    codes = np.zeros((rows, nb, 64), dtype=np.int8)
+    for s in range(4):
+        for k in range(3):
+            for j in range(5):
+                codes[:, :, 16 * s + 5 * k + j] = _base3_digit(q[:, :, 3 * s + k], 4 - j)
+        codes[:, :, 16 * s + 15] = _base3_digit(q[:, :, 12], 4 - s)
+    return (codes - 1).reshape(rows, cols), d
+
+
 def dequantize(f: GgufFile, name: str) -> np.ndarray:
     """Any supported tensor as float32, shaped [ne1, ne0] (2-D) or [ne0] (1-D)."""
     t = f.tensors[name]
@@ -291,6 +324,9 @@ def dequantize(f: GgufFile, name: str) -> np.ndarray:
     elif t.type == I2_S:
         v, scale = i2_s_codes(raw, t.n_elements)
         flat = v.astype(np.float32) * np.float32(scale)
+    elif t.type in (IQ2_BN, IQ1_BN):
+        v, d = (iq2_bn_codes if t.type == IQ2_BN else iq1_bn_codes)(raw, t.n_elements // t.shape[0], t.shape[0])
+        flat = (v.astype(np.float32) * d[:, None]).reshape(-1)
     else:
         raise GgufError(f"{name}: cannot dequantize type {t.type}")
     return flat.reshape(tuple(reversed(t.shape)))
@@ -330,6 +366,9 @@ def _ternary_values(f: GgufFile, name: str) -> TernaryMatrix:
     if t.type in (TQ1_0, TQ2_0):
         v, d = (tq1_0_codes if t.type == TQ1_0 else tq2_0_codes)(raw)
         return TernaryMatrix(v.reshape(rows, cols), d.reshape(rows, cols // 256), 256)
+    if t.type in (IQ2_BN, IQ1_BN):
+        v, d = (iq2_bn_codes if t.type == IQ2_BN else iq1_bn_codes)(raw, rows, cols)
+        return TernaryMatrix(v, d.reshape(rows, 1).astype(np.float32), cols)
     if t.type in (F32, F16, BF16):
         # A float file holds ternary weights exactly as alpha * {-1, 0, 1}: alpha = max|w|.
         w = dequantize(f, name)

@@ -91,6 +91,28 @@ def pack_tq1_0(T: np.ndarray, d: np.ndarray) -> bytes:
     return bytes(out)
 
 
+def pack_iq2_bn(T: np.ndarray, d: np.ndarray) -> bytes:
+    """Section 9: per row f32 d; per 64 values byte j = codes of elements j, j+16, j+32, j+48 (low bits first)."""
+    out = bytearray()
+    for row, dd in zip(T, d):
+        c = (row.reshape(-1, 64) + 1).astype(np.uint8)
+        q = c[:, 0:16] | c[:, 16:32] << 2 | c[:, 32:48] << 4 | c[:, 48:64] << 6
+        out += struct.pack("<f", dd) + q.tobytes()
+    return bytes(out)
+
+
+def pack_iq1_bn(T: np.ndarray, d: np.ndarray) -> bytes:
+    """Section 10: per row f16 d; per 64 values ql[3s+k] = elements 16s+5k..+4 and extra = elements
+    16s+15, base 3 least significant digit first, byte = ceil(v * 256 / 243)."""
+    out = bytearray()
+    for row, dd in zip(T, d):
+        out += np.float16(dd).tobytes()
+        for c in (row.reshape(-1, 64) + 1).astype(np.int64):
+            ql = [base3_byte(list(reversed(c[16 * s + 5 * k:16 * s + 5 * k + 5]))) for s in range(4) for k in range(3)]
+            out += bytes(ql) + bytes([base3_byte([0] + [c[16 * s + 15] for s in reversed(range(4))])])
+    return bytes(out)
+
+
 def pack_q8_0(q: np.ndarray, d: np.ndarray) -> bytes:
     out = bytearray()
     for qq, dd in zip(q.reshape(-1, 32), d):
@@ -191,6 +213,11 @@ def main() -> int:
     expected["w.tq2_0"] = (T, (T.reshape(-1, 256) * d[:, None]).reshape(rows, cols))
     tensors.append(("w.tq1_0", (cols, rows), gr.TQ1_0, pack_tq1_0(T, d)))
     expected["w.tq1_0"] = (T, (T.reshape(-1, 256) * d[:, None]).reshape(rows, cols))
+    dr = np.array([0.75, 0.5, 0.125], dtype=np.float32)  # per-row scales (IQ types)
+    tensors.append(("w.iq2_bn", (cols, rows), gr.IQ2_BN, pack_iq2_bn(T, dr)))
+    expected["w.iq2_bn"] = (T, T * dr[:, None])
+    tensors.append(("w.iq1_bn", (cols, rows), gr.IQ1_BN, pack_iq1_bn(T, dr)))
+    expected["w.iq1_bn"] = (T, T * dr[:, None])
     f = RNG.standard_normal((rows, cols)).astype(np.float32)
     tensors.append(("x.f32", (cols, rows), gr.F32, f.tobytes()))
     expected["x.f32"] = (None, f)
