@@ -5,6 +5,10 @@
 
 namespace bitnet::arch {
 
+// The Llama decoder's tensors (ternary_llama.cpp): the two norms and the seven projections every
+// architecture here has; BitNet adds its sub-norms on top.
+void bind_llama_layer(WeightBinder& w, const ModelConfig& c, int64_t il, LayerWeights& L);
+
 // The BitNet layer and its tensor names (bitnet_b158.cpp), also used by the 2024 `bitnet`.
 void bind_bitnet_layer(WeightBinder& w, const ModelConfig& c, int64_t il, LayerWeights& L);
 void bitnet_layer(Forward& f, const LayerWeights& L, int64_t il);

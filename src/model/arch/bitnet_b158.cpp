@@ -48,17 +48,9 @@ void bitnet_layer(Forward& f, const LayerWeights& L, int64_t il) {
 
 // Tensor names as llama.cpp / bitnet.cpp write them.
 void bind_bitnet_layer(WeightBinder& w, const ModelConfig& c, int64_t il, LayerWeights& L) {
-    L.attn_norm = w.norm(layer_tensor(il, "attn_norm.weight"), c.n_embd);
+    bind_llama_layer(w, c, il, L);
     L.attn_sub_norm = w.norm(layer_tensor(il, "attn_sub_norm.weight"), c.q_dim());
-    L.ffn_norm = w.norm(layer_tensor(il, "ffn_norm.weight"), c.n_embd);
     L.ffn_sub_norm = w.norm(layer_tensor(il, "ffn_sub_norm.weight"), c.n_ff);
-    L.wq = w.ternary(layer_tensor(il, "attn_q.weight"), c.n_embd, c.q_dim());
-    L.wk = w.ternary(layer_tensor(il, "attn_k.weight"), c.n_embd, c.kv_dim());
-    L.wv = w.ternary(layer_tensor(il, "attn_v.weight"), c.n_embd, c.kv_dim());
-    L.wo = w.ternary(layer_tensor(il, "attn_output.weight"), c.q_dim(), c.n_embd);
-    L.w_gate = w.ternary(layer_tensor(il, "ffn_gate.weight"), c.n_embd, c.n_ff);
-    L.w_up = w.ternary(layer_tensor(il, "ffn_up.weight"), c.n_embd, c.n_ff);
-    L.w_down = w.ternary(layer_tensor(il, "ffn_down.weight"), c.n_ff, c.n_embd);
 }
 
 const Architecture bitnet_b158 = {"bitnet-b1.58", configure_b158, bind_bitnet_layer, bitnet_layer};

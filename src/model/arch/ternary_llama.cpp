@@ -30,7 +30,9 @@ void ternary_llama_layer(Forward& f, const LayerWeights& L, int64_t il) {
     f.bitlinear_add(f.quantize(f.gate()), L.w_down, f.x());
 }
 
-void bind_ternary_llama_layer(WeightBinder& w, const ModelConfig& c, int64_t il, LayerWeights& L) {
+}  // namespace
+
+void bind_llama_layer(WeightBinder& w, const ModelConfig& c, int64_t il, LayerWeights& L) {
     L.attn_norm = w.norm(layer_tensor(il, "attn_norm.weight"), c.n_embd);
     L.ffn_norm = w.norm(layer_tensor(il, "ffn_norm.weight"), c.n_embd);
     L.wq = w.ternary(layer_tensor(il, "attn_q.weight"), c.n_embd, c.q_dim());
@@ -42,9 +44,7 @@ void bind_ternary_llama_layer(WeightBinder& w, const ModelConfig& c, int64_t il,
     L.w_down = w.ternary(layer_tensor(il, "ffn_down.weight"), c.n_ff, c.n_embd);
 }
 
-}  // namespace
-
-const Architecture ternary_llama = {"ternary-llama", configure_ternary_llama, bind_ternary_llama_layer,
+const Architecture ternary_llama = {"ternary-llama", configure_ternary_llama, bind_llama_layer,
                                     ternary_llama_layer};
 
 }  // namespace bitnet::arch
