@@ -119,8 +119,10 @@ void ternary_gemv(benchmark::State& state, const KernelTable* t, WeightLayout la
     state.counters["GB/s"].value /= 1e9;
 }
 
-// All ternary matrices of `layers` layers back to back, one token: the decode weight stream.
-void ternary_decode_layers(benchmark::State& state, const KernelTable* t, WeightLayout layout, int threads) {
+// All ternary matrices of 8 layers back to back for n_tokens tokens: the decode weight stream of
+// one sequence (n_tokens = 1) or of a server step decoding n_tokens sequences together.
+void ternary_decode_layers(benchmark::State& state, const KernelTable* t, WeightLayout layout, int64_t n_tokens,
+                           int threads) {
     constexpr int kLayersHeld = 8;
     std::vector<std::unique_ptr<TernarySet>> mats;
     size_t bytes = 0;
@@ -130,23 +132,27 @@ void ternary_decode_layers(benchmark::State& state, const KernelTable* t, Weight
             bytes += mats.back()->matrix_bytes;
         }
     }
-    const QuantActs a_embd(*t, layout, kEmbd, 1), a_ff(*t, layout, kFf, 1);
-    std::vector<float> out(static_cast<size_t>(kFf));
+    const QuantActs a_embd(*t, layout, kEmbd, n_tokens), a_ff(*t, layout, kFf, n_tokens);
+    std::vector<float> out(static_cast<size_t>(kFf * n_tokens));
     for (auto _ : state) {
         for (const auto& m : mats) {
             const QuantActs& a = m->cols == kEmbd ? a_embd : a_ff;
             const TernaryMatrix tm = m->matrix(0);
             run_rows(threads, m->rows, [&](int64_t b, int64_t e) {
-                t->ternary_matmul(tm, b, e, a.q.data(), a.stride, a.scales.data(), 1, out.data(), out.size());
+                t->ternary_matmul(tm, b, e, a.q.data(), a.stride, a.scales.data(), n_tokens, out.data(),
+                                  static_cast<size_t>(kFf));
             });
         }
         benchmark::DoNotOptimize(out.data());
     }
+    state.counters["GMAC/s"] = benchmark::Counter(
+        static_cast<double>(kLayersHeld) * 2.0854e9 / kLayers * static_cast<double>(n_tokens) / 1e9,
+        benchmark::Counter::kIsIterationInvariantRate);
     state.counters["GB/s"] =
         benchmark::Counter(static_cast<double>(bytes) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
-    // Ternary-only decode rate of the full 30-layer model implied by this stream rate.
-    state.counters["tok/s"] =
-        benchmark::Counter(static_cast<double>(kLayersHeld) / kLayers, benchmark::Counter::kIsIterationInvariantRate);
+    // Ternary-only decode rate (tokens of all sequences) of the full 30-layer model.
+    state.counters["tok/s"] = benchmark::Counter(static_cast<double>(kLayersHeld * n_tokens) / kLayers,
+                                                 benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void ternary_gemm(benchmark::State& state, const KernelTable* t, WeightLayout layout, Shape shape, int64_t n_tokens,
@@ -320,10 +326,15 @@ void register_all() {
                         ->UseRealTime()
                         ->Unit(benchmark::kMicrosecond);
                 }
-                benchmark::RegisterBenchmark(("ternary_decode_8layers/" + isa + "/" + l + th).c_str(),
-                                             ternary_decode_layers, t, layout, threads)
-                    ->UseRealTime()
-                    ->Unit(benchmark::kMillisecond);
+                for (int64_t n : {1, 8, 32}) {
+                    std::string name = "ternary_decode_8layers";
+                    if (n > 1) name.append("x").append(std::to_string(n));
+                    name.append("/").append(isa).append("/").append(l).append(th);
+                    benchmark::RegisterBenchmark(name.c_str(),
+                                                 ternary_decode_layers, t, layout, n, threads)
+                        ->UseRealTime()
+                        ->Unit(benchmark::kMillisecond);
+                }
                 for (const Shape& s : kShapes) {
                     benchmark::RegisterBenchmark(("ternary_gemm128/" + isa + "/" + l + "/" + s.name + th).c_str(),
                                                  ternary_gemm, t, layout, s, int64_t{128}, threads)

@@ -34,6 +34,9 @@ void add_model_flags(CLI::App& cmd, ModelFlags& f, bool with_context) {
         ->capture_default_str();
     cmd.add_option("--head-type", f.head_type, "Requantize the LM head at load time: f16, q8_0 or q6_k")
         ->check(CLI::IsMember({"f16", "q8_0", "q6_k"}));
+    cmd.add_flag("--mmap,!--no-mmap", f.mmap,
+                 "Stream the weights in place from the memory-mapped file (faster start, page cache shared "
+                 "between processes, slower decode) instead of copying them to aligned huge-page memory (default)");
     cmd.add_flag("--verbose", f.verbose, "Print model and timing details on stderr");
 }
 
@@ -68,6 +71,7 @@ ModelLoadOptions model_load_options(const ModelFlags& f) {
                                               : WeightRepack::automatic;
     if (!f.head_type.empty()) o.weights.head_type = parse_type_name(f.head_type);
     o.weights.progress = f.verbose;
+    o.weights.use_mmap = f.mmap;
     return o;
 }
 

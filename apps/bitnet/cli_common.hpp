@@ -24,6 +24,7 @@ struct ModelFlags {
     std::string cache_type = "f16";
     std::string weights = "auto";
     std::string head_type;
+    bool mmap = false;
     bool verbose = false;
 };
 

@@ -23,6 +23,7 @@ typedef struct {
     int n_threads;            /* load-time conversion threads; 0: all cores */
     const char* weight_layout; /* NULL or "auto", "bits2", "base3" */
     const char* head_type;     /* NULL or "f16", "q8_0", "q6_k" */
+    int use_mmap;              /* nonzero: weights in place from the file mapping (faster start, slower decode) */
 } bitnet_model_params;
 
 /* params may be NULL for defaults. */

@@ -29,6 +29,9 @@ struct ModelOptions {
     int n_threads = 0;                   // threads for load-time conversion (0: all cores)
     std::string weight_layout = "auto";  // ternary weights in memory: "auto", "bits2", "base3" (1.6-bit)
     std::string head_type;               // requantize the LM head: "", "f16", "q8_0", "q6_k"
+    // Stream the weights in place from the file mapping where possible (faster start, page cache
+    // shared between processes) instead of copying them to aligned huge-page memory (faster decode).
+    bool use_mmap = false;
 };
 
 struct ModelInfo {

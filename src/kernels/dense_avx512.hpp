@@ -38,6 +38,9 @@ const DenseTileSet& dense_f32_tiles();
 const DenseTileSet& dense_f16_tiles();
 const DenseTileSet& dense_bf16_tiles();
 const DenseTileSet& dense_q8_0_tiles();
-const DenseTileSet& dense_q6_k_tiles();
+
+// Q6_K has its own walk (dense_q6_k_avx512.cpp): rows are decoded once and shared by all tokens.
+void q6_k_matmul(const DenseMatrix& w, int64_t row_begin, int64_t row_end, const void* acts, size_t act_stride,
+                 int64_t n_tokens, float* out, size_t out_stride);
 
 }  // namespace bitnet::avx512

@@ -1,5 +1,6 @@
 // AVX-512 dense matmul entry (LM head, token embedding as head): walks rows x tokens in register
-// tiles; the per-type tiles live in dense_float_avx512.cpp and dense_quant_avx512.cpp. Every tile
+// tiles; the per-type tiles live in dense_float_avx512.cpp and dense_quant_avx512.cpp (Q6_K has
+// its own walk, dense_q6_k_avx512.cpp). Every tile
 // computes a (row, token) pair the same way (dense_avx512.hpp), so the walk order and the tile
 // sizes at the edges are free choices made for speed only.
 #include "kernels/avx512_util.hpp"
@@ -58,7 +59,7 @@ DenseMatmulTable dense_matmul_table() {
     table[dense_index(DenseType::f16)] = &dense_matmul<dense_f16_tiles>;
     table[dense_index(DenseType::bf16)] = &dense_matmul<dense_bf16_tiles>;
     table[dense_index(DenseType::q8_0)] = &dense_matmul<dense_q8_0_tiles>;
-    table[dense_index(DenseType::q6_k)] = &dense_matmul<dense_q6_k_tiles>;
+    table[dense_index(DenseType::q6_k)] = &q6_k_matmul;
     return table;
 }
 

@@ -25,6 +25,7 @@ set(SOURCES
   dense_matmul_avx512.cpp
   dense_float_avx512.cpp
   dense_quant_avx512.cpp
+  dense_q6_k_avx512.cpp
   vector_ops_avx512.cpp
   attention_avx512.cpp
   # AArch64 NEON + dot product

@@ -4,6 +4,7 @@
 #include "core/thread_pool.hpp"
 #include "gguf/gguf_file.hpp"
 #include "kernels/dense_types.hpp"
+#include "model/resident_copy.hpp"
 #include "model/weights.hpp"
 #include "quant/types.hpp"
 
@@ -19,7 +20,14 @@ DenseMatrix load_dense_head(const GgufTensor& t, const GgufFile& file, const Wei
     m.type = dense_type_of(target);
     m.row_stride = row_bytes(target, cols);
     if (target == t.type) {
-        m.data = t.data;
+        if (options.use_mmap && cache_line_aligned(t.data)) {
+            m.data = t.data;
+            return m;
+        }
+        AlignedBuffer<uint8_t>& buf = owned.emplace_back(resident_copy(t.data, t.nbytes, pool));
+        owned_bytes += buf.size();
+        if (file.mapping() != nullptr) file.mapping()->advise_dontneed(file.data_offset() + t.offset, t.nbytes);
+        m.data = buf.data();
         return m;
     }
     const TypeTraits& dst = type_traits(target);

@@ -8,6 +8,7 @@ set(SOURCES
   weight_binder.cpp
   ternary_import.cpp
   head_import.cpp
+  resident_copy.cpp
   kv_cache.cpp
   forward.cpp
   blocks.cpp

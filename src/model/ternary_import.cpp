@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "core/thread_pool.hpp"
 #include "gguf/gguf_file.hpp"
+#include "model/resident_copy.hpp"
 #include "quant/iq_bn.hpp"
 #include "quant/ternary.hpp"
 #include "quant/types.hpp"
@@ -170,7 +171,8 @@ bool rows_from_blocks(const Unpacked& u, int64_t rows, int64_t cols, std::vector
 
 }  // namespace
 
-TernaryImport import_ternary(const GgufTensor& t, const std::string& file, WeightLayout preferred, ThreadPool& pool) {
+TernaryImport import_ternary(const GgufTensor& t, const std::string& file, WeightLayout preferred, bool in_place,
+                             ThreadPool& pool) {
     const int64_t cols = t.ne[0], rows = t.ne[1];
     if (cols % 128 != 0) bad(t, file, strprintf("row length %lld is not a multiple of 128", static_cast<long long>(cols)));
     TernaryImport out;
@@ -183,7 +185,8 @@ TernaryImport import_ternary(const GgufTensor& t, const std::string& file, Weigh
         out.row_scale.assign(static_cast<size_t>(rows), alpha);
         if (preferred == WeightLayout::bits2) {
             out.row_stride = static_cast<size_t>(cols / 4);
-            return out;  // in place
+            if (!in_place || !cache_line_aligned(t.data)) out.packed = resident_copy(t.data, t.nbytes, pool);
+            return out;
         }
     }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Turns a ternary weight tensor of any supported file type into a kernel-ready matrix:
-// I2_S rows are used in place (the bits2 layout is I2_S's own row format); TQ2_0, TQ1_0 and
+// I2_S rows are used in place (the bits2 layout is I2_S's own row format) when the tensor starts
+// on a cache line, else copied to aligned memory; TQ2_0, TQ1_0 and
 // float tensors are converted, and any of them can be repacked to the 1.6-bit base3 layout.
 #include <string>
 #include <vector>
@@ -25,7 +26,7 @@ struct TernaryImport {
 // Float tensors holding exactly {-a, 0, +a} keep a as their scale; other float tensors are
 // ternarized with BitNet's absmean rule.
 TernaryImport import_ternary(const GgufTensor& t, const std::string& file_name, WeightLayout preferred,
-                             ThreadPool& pool);
+                             bool in_place, ThreadPool& pool);
 
 // Decodes one bits2 (I2_S) row of k weights into values -1/0/+1.
 void decode_bits2_row(const uint8_t* row, int64_t k, int8_t* values);

@@ -43,7 +43,7 @@ const float* WeightBinder::norm(const std::string& name, int64_t n) {
 TernaryMatrix WeightBinder::ternary(const std::string& name, int64_t cols, int64_t rows) {
     const GgufTensor& t = tensor(name, {cols, rows});
     const float extra_scale = tensor_scale(name);
-    TernaryImport imported = import_ternary(t, file_.path(), preferred_layout(t.type), pool_);
+    TernaryImport imported = import_ternary(t, file_.path(), preferred_layout(t.type), options_.use_mmap, pool_);
     for (float& s : imported.row_scale) s *= extra_scale;
     for (float& s : imported.block_scale) s *= extra_scale;
     TernaryMatrix m;

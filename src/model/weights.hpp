@@ -40,6 +40,10 @@ struct WeightLoadOptions {
     WeightRepack repack = WeightRepack::automatic;
     std::optional<GgmlType> head_type;  // requantize the LM head (f16, q8_0, q6_k)
     bool progress = false;              // progress bar on stderr for slow conversions
+    // Stream the ternary matrices and the LM head in place from the file mapping where they are
+    // cache-line aligned (faster start, page cache shared between processes) instead of copying
+    // them to huge-page memory (faster decode; see model/resident_copy.hpp).
+    bool use_mmap = false;
 };
 
 struct ModelWeights {

@@ -63,6 +63,7 @@ std::shared_ptr<Model> Model::load(const std::string& path, const ModelOptions& 
         }
         o.weights.head_type = *t;
     }
+    o.weights.use_mmap = options.use_mmap;
     return std::shared_ptr<Model>(new Model(LoadedModel::load(path, o)));
 }
 

@@ -76,6 +76,7 @@ bitnet_model* bitnet_model_load(const char* path, const bitnet_model_params* par
             o.n_threads = params->n_threads;
             if (params->weight_layout != nullptr) o.weight_layout = params->weight_layout;
             if (params->head_type != nullptr) o.head_type = params->head_type;
+            o.use_mmap = params->use_mmap != 0;
         }
         return new bitnet_model{bitnet::Model::load(path, o)};
     });

@@ -41,31 +41,48 @@ std::vector<int8_t> values_of(const TernaryImport& t, const uint8_t* in_place) {
 
 class ImportTest : public ::testing::Test {
 protected:
-    TernaryImport run(GgmlType type, const std::vector<uint8_t>& data, WeightLayout layout) {
+    // The file image is placed `shift` bytes past a cache line; with 64-byte GGUF alignment the
+    // tensor then starts on a cache line exactly when shift is 0.
+    TernaryImport run(GgmlType type, const std::vector<uint8_t>& data, WeightLayout layout, bool in_place = false,
+                      size_t shift = 0) {
         GgufWriter w;
+        w.set_alignment(64);
         w.add_tensor_copy("w", type, {kCols, kRows}, data.data());
-        bytes_ = w.to_bytes();
-        file_ = std::make_unique<GgufFile>(GgufFile::parse(bytes_.data(), bytes_.size(), "t.gguf"));
-        return import_ternary(file_->tensor("w"), "t.gguf", layout, pool_);
+        const std::vector<uint8_t> bytes = w.to_bytes();
+        image_.reset(bytes.size() + shift);
+        std::memcpy(image_.data() + shift, bytes.data(), bytes.size());
+        file_ = std::make_unique<GgufFile>(GgufFile::parse(image_.data() + shift, bytes.size(), "t.gguf"));
+        return import_ternary(file_->tensor("w"), "t.gguf", layout, in_place, pool_);
     }
     const uint8_t* data() const { return file_->tensor("w").data; }
 
     ThreadPool pool_{2};
-    std::vector<uint8_t> bytes_;
+    AlignedBuffer<uint8_t> image_;
     std::unique_ptr<GgufFile> file_;
 };
 
 }  // namespace
 
-TEST_F(ImportTest, I2sIsUsedInPlace) {
+TEST_F(ImportTest, I2sIsCopiedToAlignedMemoryOrUsedInPlace) {
     const auto v = random_values(1);
     std::vector<uint8_t> d(static_cast<size_t>(kCols * kRows / 4 + 32));
     pack_i2s(v.data(), kCols * kRows, 0.25f, d.data());
-    const TernaryImport t = run(GgmlType::I2_S, d, WeightLayout::bits2);
-    EXPECT_EQ(t.packed.size(), 0u);
-    EXPECT_EQ(t.row_stride, static_cast<size_t>(kCols / 4));
-    EXPECT_EQ(t.row_scale, std::vector<float>(kRows, 0.25f));
-    EXPECT_EQ(values_of(t, data()), v);
+    for (const bool in_place : {false, true}) {
+        for (const size_t shift : {size_t{0}, size_t{32}}) {
+            SCOPED_TRACE(::testing::Message() << "in_place " << in_place << " shift " << shift);
+            const TernaryImport t = run(GgmlType::I2_S, d, WeightLayout::bits2, in_place, shift);
+            // In place only when asked and the rows start on a cache line; a copy is aligned.
+            if (in_place && shift == 0) {
+                EXPECT_EQ(t.packed.size(), 0u);
+            } else {
+                ASSERT_GE(t.packed.size(), static_cast<size_t>(kCols * kRows / 4));
+                EXPECT_EQ(reinterpret_cast<uintptr_t>(t.packed.data()) % 64, 0u);
+            }
+            EXPECT_EQ(t.row_stride, static_cast<size_t>(kCols / 4));
+            EXPECT_EQ(t.row_scale, std::vector<float>(kRows, 0.25f));
+            EXPECT_EQ(values_of(t, data()), v);
+        }
+    }
 }
 
 TEST_F(ImportTest, EveryFormatToEveryLayoutKeepsTheValues) {
