@@ -367,6 +367,11 @@ void register_all() {
                     ->UseRealTime()
                     ->Unit(benchmark::kMillisecond);
             }
+            // A server step decoding 8 sequences: every head row from DRAM, used by 8 tokens.
+            benchmark::RegisterBenchmark(("head_gemm8/" + isa + "/" + name + "/t2").c_str(), dense_matmul, t, type,
+                                         int64_t{32768}, int64_t{8}, 2)
+                ->UseRealTime()
+                ->Unit(benchmark::kMillisecond);
         }
         for (bool f16 : {true, false}) {
             for (int64_t n_pos : {256, 1024, 4096}) {
