@@ -295,6 +295,32 @@ void attention(benchmark::State& state, const KernelTable* t, bool f16, int64_t 
     state.counters["GB/s"] = benchmark::Counter(bytes / 1e9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
+#if defined(__x86_64__)
+// The machine's int8 multiply-add ceiling: 16 independent vpdpbusd zmm chains on one core (inline
+// assembly, so no compiler flags are needed; registered only where the CPU has AVX512-VNNI). The
+// batched-decode figures in BENCHMARKS.md are put against this roofline.
+void vnni_peak(benchmark::State& state) {
+    constexpr int64_t kIters = 1 << 20;
+    for (auto _ : state) {
+        for (int64_t i = 0; i < kIters; ++i) {
+            asm volatile(
+                "vpdpbusd %%zmm30, %%zmm31, %%zmm0\n\tvpdpbusd %%zmm30, %%zmm31, %%zmm1\n\t"
+                "vpdpbusd %%zmm30, %%zmm31, %%zmm2\n\tvpdpbusd %%zmm30, %%zmm31, %%zmm3\n\t"
+                "vpdpbusd %%zmm30, %%zmm31, %%zmm4\n\tvpdpbusd %%zmm30, %%zmm31, %%zmm5\n\t"
+                "vpdpbusd %%zmm30, %%zmm31, %%zmm6\n\tvpdpbusd %%zmm30, %%zmm31, %%zmm7\n\t"
+                "vpdpbusd %%zmm30, %%zmm31, %%zmm8\n\tvpdpbusd %%zmm30, %%zmm31, %%zmm9\n\t"
+                "vpdpbusd %%zmm30, %%zmm31, %%zmm10\n\tvpdpbusd %%zmm30, %%zmm31, %%zmm11\n\t"
+                "vpdpbusd %%zmm30, %%zmm31, %%zmm12\n\tvpdpbusd %%zmm30, %%zmm31, %%zmm13\n\t"
+                "vpdpbusd %%zmm30, %%zmm31, %%zmm14\n\tvpdpbusd %%zmm30, %%zmm31, %%zmm15\n\t" ::
+                    : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
+                      "xmm12", "xmm13", "xmm14", "xmm15");
+        }
+    }
+    const double macs = 16.0 * 64.0 * static_cast<double>(kIters);
+    state.counters["GMAC/s"] = benchmark::Counter(macs / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+}
+#endif
+
 std::vector<const KernelTable*> bench_tables() {
     std::vector<const KernelTable*> tables;
     const char* only = std::getenv("BITNET_BENCH_ISA");
@@ -314,6 +340,11 @@ std::vector<const KernelTable*> bench_tables() {
 }
 
 void register_all() {
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx512vnni")) {
+        benchmark::RegisterBenchmark("vnni_peak/one_core", vnni_peak)->UseRealTime()->Unit(benchmark::kMillisecond);
+    }
+#endif
     for (const KernelTable* t : bench_tables()) {
         const std::string isa = isa_name(t->isa);
         for (WeightLayout layout : {WeightLayout::bits2, WeightLayout::base3}) {

@@ -175,6 +175,11 @@ class Run(Base):
                 for t in (1, 2, 3)}
         self.assertEqual(len(outs), 1)
 
+    def test_mapped_and_copied_weights_give_the_same_text(self):
+        outs = {bitnet("run", "-m", self.model, "-p", "Hello world", "-n", 24, "--temp", 0, *extra).stdout
+                for extra in ([], ["--mmap"], ["--no-mmap"], ["--mmap", "-t", "1"])}
+        self.assertEqual(len(outs), 1)
+
     def test_same_seed_same_text(self):
         a = bitnet("run", "-m", self.model, "-p", "The", "-n", 24, "-s", 11).stdout
         b = bitnet("run", "-m", self.model, "-p", "The", "-n", 24, "-s", 11, "-b", 1).stdout
