@@ -3,7 +3,8 @@
 // A 256-value block: the 6-bit codes (0..63) are rebuilt from ql/qh with a shift, a mask and a
 // ternary-logic merge per 64 values; vpdpbusd gives 4-value partial dots that fit int16, so pairs
 // of vectors are packed to int16 and weighted by the int8 group scales with vpdpwssd (exact
-// int32). The -32 code offset is removed with the activation block sums: sum_j sc_j * 32 * bsums_j.
+// int32). The -32 code offset is removed with the activation block sums: the vpdpwssd chain starts
+// from -sum_j sc_j * 32 * bsums_j (one vpmaddwd of the block's pre-scaled scales -32 * sc_j).
 //
 // One token (decode) reads the rows as one sequential stream and decodes each block in registers.
 // Many tokens (a server step decoding many sequences): each row is decoded once into an L1
@@ -28,7 +29,7 @@ constexpr int kTokenGroup = 8;  // accumulators in registers per decoded row
 struct alignas(64) Q6Block {
     __m512i q[4];      // codes 0..63 of values 64i .. 64i + 63
     __m512i s01, s23;  // int16 group scales matching packs(d0, d1) and packs(d2, d3)
-    __m256i sc16;      // the 16 group scales as int16 (for the -32 correction)
+    __m256i neg_sc32;  // the 16 group scales times -32, as int16 (for the code offset)
     float d;           // the block's scale
 };
 
@@ -72,8 +73,9 @@ BITNET_ALWAYS_INLINE void decode_block(const uint8_t* blk, Q6Block& out) {
         out.q[2 * h + 1] = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(l, 4), low4),
                                                      _mm512_srlv_epi16(hb, shr), bits54, 0xf8);
     }
-    out.sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 192)));
-    const __m512i sc = _mm512_castsi256_si512(out.sc16);
+    const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 192)));
+    out.neg_sc32 = _mm256_mullo_epi16(sc16, _mm256_set1_epi16(-32));  // |sc| <= 128: fits int16
+    const __m512i sc = _mm512_castsi256_si512(sc16);
     out.s01 = _mm512_permutexvar_epi16(_mm512_load_si512(kQ6Patterns.p01), sc);
     out.s23 = _mm512_permutexvar_epi16(_mm512_load_si512(kQ6Patterns.p23), sc);
     out.d = _cvtsh_ss(load_u16(blk + 208));
@@ -85,11 +87,10 @@ BITNET_ALWAYS_INLINE __m512 block_dot(const Q6Block& w, const BlockQ8_K& a, __m5
     __m512i d[4];
     BITNET_UNROLL
     for (int i = 0; i < 4; ++i) d[i] = _mm512_dpbusd_epi32(zero, w.q[i], _mm512_loadu_si512(a.qs + 64 * i));
-    __m512i s = _mm512_dpwssd_epi32(zero, _mm512_packs_epi32(d[0], d[1]), w.s01);
-    s = _mm512_dpwssd_epi32(s, _mm512_packs_epi32(d[2], d[3]), w.s23);
     const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums));
-    const __m256i corr = _mm256_slli_epi32(_mm256_madd_epi16(w.sc16, bsums), 5);
-    s = _mm512_sub_epi32(s, _mm512_zextsi256_si512(corr));
+    __m512i s = _mm512_zextsi256_si512(_mm256_madd_epi16(w.neg_sc32, bsums));
+    s = _mm512_dpwssd_epi32(s, _mm512_packs_epi32(d[0], d[1]), w.s01);
+    s = _mm512_dpwssd_epi32(s, _mm512_packs_epi32(d[2], d[3]), w.s23);
     return _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_set1_ps(w.d * a.d), acc);
 }
 
