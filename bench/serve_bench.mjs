@@ -58,21 +58,21 @@ async function promptOfTokens(n) {
 }
 
 if (parts.has("single")) {
-const single = [];
-for (let i = 0; i < repeats; ++i) single.push((await streamOnce("Tell me a long story.", 128)).decodeTps);
-console.log(`single stream over HTTP: decode ${median(single).toFixed(2)} t/s (median of ${repeats}: ` +
-            `${single.map((x) => x.toFixed(2)).join(", ")})`);
+  const single = [];
+  for (let i = 0; i < repeats; ++i) single.push((await streamOnce("Tell me a long story.", 128)).decodeTps);
+  console.log(`single stream over HTTP: decode ${median(single).toFixed(2)} t/s (median of ${repeats}: ` +
+              `${single.map((x) => x.toFixed(2)).join(", ")})`);
 }
 
 if (parts.has("ttft")) {
-const { text, count } = await promptOfTokens(512);
-const ttfts = [];
-for (let i = 0; i < repeats; ++i) {
-  const others = Array.from({ length: 4 }, (_, k) => streamOnce(`Background stream ${k}.`, 400));
-  await new Promise((r) => setTimeout(r, 1500));  // the 4 streams are decoding
-  // A new first word each time: the slots' prompt caches must not hold this prompt already.
-  ttfts.push((await streamOnce(`Run ${i} ${Date.now()}: ${text}`, 1)).ttftMs);
-  await Promise.all(others);
+  const { text, count } = await promptOfTokens(512);
+  const ttfts = [];
+  for (let i = 0; i < repeats; ++i) {
+    const others = Array.from({ length: 4 }, (_, k) => streamOnce(`Background stream ${k}.`, 400));
+    await new Promise((r) => setTimeout(r, 1500));  // the 4 streams are decoding
+    // A new first word each time: the slots' prompt caches must not hold this prompt already.
+    ttfts.push((await streamOnce(`Run ${i} ${Date.now()}: ${text}`, 1)).ttftMs);
+    await Promise.all(others);
 }
 console.log(`TTFT of a ${count}-token prompt with 4 streams generating: ${median(ttfts).toFixed(0)} ms ` +
             `(median of ${repeats}: ${ttfts.map((x) => x.toFixed(0)).join(", ")})`);

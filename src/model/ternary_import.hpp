@@ -1,8 +1,9 @@
 #pragma once
 // Turns a ternary weight tensor of any supported file type into a kernel-ready matrix:
-// I2_S rows are used in place (the bits2 layout is I2_S's own row format) when the tensor starts
-// on a cache line, else copied to aligned memory; TQ2_0, TQ1_0 and
-// float tensors are converted, and any of them can be repacked to the 1.6-bit base3 layout.
+// I2_S rows are the bits2 layout's own row format: copied unchanged to aligned huge-page memory
+// (resident_copy.hpp), or with `in_place` used straight from the mapping when the tensor starts on
+// a cache line. TQ2_0, TQ1_0 and float tensors are converted, and any of them can be repacked to
+// the 1.6-bit base3 layout.
 #include <string>
 #include <vector>
 
