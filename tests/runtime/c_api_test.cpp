@@ -114,6 +114,23 @@ TEST(CApi, DecodeGivesTheContextsLogits) {
     EXPECT_EQ(bitnet_session_n_past(s.ptr), 0);
 }
 
+TEST(CApi, MappedWeightsGiveTheSameLogits) {
+    const bitnet_model_params params{.n_threads = 2, .weight_layout = nullptr, .head_type = nullptr, .use_mmap = 1};
+    bitnet_model* mapped = bitnet_model_load(test::tiny_model().c_str(), &params);
+    ASSERT_NE(mapped, nullptr) << bitnet_last_error();
+    const auto tokens = c_tokenize("The quick brown fox", true, false);
+    bitnet_session_params p{.n_ctx = 64, .n_batch = 0, .n_threads = 2, .kv_cache_f32 = 0};
+    bitnet_session* a = bitnet_session_new(mapped, &p);
+    bitnet_session* b = bitnet_session_new(c_model().ptr, &p);
+    ASSERT_EQ(bitnet_session_decode(a, tokens.data(), tokens.size()), 0) << bitnet_last_error();
+    ASSERT_EQ(bitnet_session_decode(b, tokens.data(), tokens.size()), 0) << bitnet_last_error();
+    const auto n = static_cast<size_t>(bitnet_model_n_vocab(mapped));
+    EXPECT_EQ(std::memcmp(bitnet_session_logits(a), bitnet_session_logits(b), n * sizeof(float)), 0);
+    bitnet_session_free(a);
+    bitnet_session_free(b);
+    bitnet_model_free(mapped);
+}
+
 TEST(CApi, ChatKeepsTheConversationInTheSession) {
     CSession s(256);
     bitnet_generate_params gp = bitnet_generate_default_params();
