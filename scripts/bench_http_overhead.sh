@@ -8,15 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 THREADS=${1:-2}
 PAIRS=${2:-4}
-BITNET=build/bin/bitnet
-MODEL=${BITNET_BENCH_MODELS:-models}/2b4t-i2_s-q6_k.gguf
-[ -x "$BITNET" ] || ./scripts/build.sh
-if [ ! -f "$MODEL" ]; then
-  mkdir -p "$(dirname "$MODEL")"
-  "$BITNET" synth --preset 2b4t --type i2_s --embd-type q6_k --tokenizer tests/data/tokenizer/llama3.tiktoken \
-    --no-pre -s 1 -q -o "$MODEL"
-fi
-lscpu | grep -E "Model name|^CPU\(s\)" || true
+. scripts/bench_model.sh
 PORT=${BITNET_BENCH_PORT:-18766}
 "$BITNET" serve -m "$MODEL" -t "$THREADS" -np 4 -c 4096 --port "$PORT" 2>/dev/null &
 SERVER=$!

@@ -7,15 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 THREADS=${1:-2}
 REPS=${2:-5}
-BITNET=build/bin/bitnet
-MODEL=${BITNET_BENCH_MODELS:-models}/2b4t-i2_s-q6_k.gguf
-[ -x "$BITNET" ] || ./scripts/build.sh
-if [ ! -f "$MODEL" ]; then
-  mkdir -p "$(dirname "$MODEL")"
-  "$BITNET" synth --preset 2b4t --type i2_s --embd-type q6_k --tokenizer tests/data/tokenizer/llama3.tiktoken \
-    --no-pre -s 1 -q -o "$MODEL"
-fi
-lscpu | grep -E "Model name|^CPU\(s\)" || true
+. scripts/bench_model.sh
 run() {
   echo
   echo "\$ $BITNET $*"
