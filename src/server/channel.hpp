@@ -24,6 +24,7 @@ struct TokenLogprob {
 struct TokenInfo {
     TokenLogprob token;
     std::vector<TokenLogprob> top;
+    size_t text_offset = 0;  // where the token's text starts in the reply, in bytes
 };
 
 enum class FinishReason { stop, length, cancelled };

@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "server/api_error.hpp"
+#include "server/guard.hpp"
 #include "server/request.hpp"
 #include "server/response.hpp"
 #include "server/state.hpp"
@@ -20,9 +21,15 @@ using namespace std::chrono_literals;
 
 std::vector<int32_t> prompt_tokens(const Server::State& s, const CompletionRequest& r) {
     const Tokenizer& tok = s.model->tokenizer;
-    std::vector<int32_t> ids = r.chat ? render_chat(tok, s.chat_format, r.messages)
-                                      : tok.encode(r.prompt, tok.add_bos_default() && tok.bos() >= 0, true);
+    std::vector<int32_t> ids = r.chat                       ? render_chat(tok, s.chat_format, r.messages)
+                               : !r.prompt_tokens.empty() ? r.prompt_tokens
+                                                          : tok.encode(r.prompt, tok.add_bos_default() && tok.bos() >= 0, true);
     if (ids.empty()) throw ApiError(400, "the prompt is empty");
+    for (int32_t id : ids) {
+        if (id >= tok.n_vocab()) {
+            throw ApiError(400, strprintf("prompt token id %d is out of range (the vocabulary has %d tokens)", id, tok.n_vocab()));
+        }
+    }
     const int64_t n_ctx = s.ctx->n_ctx();
     if (static_cast<int64_t>(ids.size()) >= n_ctx) {
         throw ApiError(400, strprintf("the prompt has %zu tokens, but this server's context holds %lld tokens per "
@@ -64,7 +71,7 @@ void answer_whole(const Server::State& s, const CompletionRequest& r, Channel& c
             tokens.insert(tokens.end(), std::make_move_iterator(e.tokens.begin()), std::make_move_iterator(e.tokens.end()));
             continue;
         }
-        const json logprobs = r.logprobs ? logprobs_json(r.chat, tokens, 0) : json();
+        const json logprobs = r.logprobs ? logprobs_json(r.chat, tokens) : json();
         res.set_content(dump(completion_json(meta, text, e.finish, e.usage, logprobs)), "application/json");
         return;
     }
@@ -76,7 +83,6 @@ struct Stream {
     CompletionRequest request;
     std::shared_ptr<Channel> channel;
     bool started = false;
-    size_t text_offset = 0;  // completions' logprobs text_offset
 };
 
 bool send(httplib::DataSink& sink, const std::string& data) {
@@ -95,15 +101,17 @@ bool stream_step(Stream& st, httplib::DataSink& sink) {
         }
     }
     Event e;
-    if (!st.channel->pop(e, 1000ms)) return true;  // nothing yet: called again
+    // Nothing yet (queued, or a long prompt): the client may have gone meanwhile.
+    if (!st.channel->pop(e, 250ms)) return sink.is_writable();
     if (e.kind == Event::Kind::error) {
         send(sink, error_body(e.status, e.error));
         sink.done();
         return true;
     }
     if (e.kind == Event::Kind::text) {
-        const json logprobs = st.request.logprobs ? logprobs_json(st.request.chat, e.tokens, st.text_offset) : json();
-        st.text_offset += e.text.size();
+        // A write to a socket the client closed can still succeed once; this sees the close now.
+        if (!sink.is_writable()) return false;
+        const json logprobs = st.request.logprobs ? logprobs_json(st.request.chat, e.tokens) : json();
         return send(sink, dump(chunk_json(st.meta, &e.text, false, nullptr, logprobs, usage_nulls)));
     }
     const char* finish = finish_reason_name(e.finish);
@@ -130,8 +138,8 @@ void answer_stream(const Server::State& s, CompletionRequest&& r, std::shared_pt
         [channel](bool) { channel->cancel(); });  // harmless once finished; ends an abandoned stream
 }
 
-void complete(Server::State& s, bool chat, const httplib::Request& req, httplib::Response& res) {
-    CompletionRequest r = chat ? parse_chat_request(req.body) : parse_completion_request(req.body);
+void complete(Server::State& s, bool chat, const std::string& body, httplib::Response& res) {
+    CompletionRequest r = chat ? parse_chat_request(body) : parse_completion_request(body);
     const bool stream = r.stream;
     std::shared_ptr<Channel> channel = submit(s, r);
     if (stream) return answer_stream(s, std::move(r), std::move(channel), res);
@@ -147,10 +155,14 @@ void complete(Server::State& s, bool chat, const httplib::Request& req, httplib:
 
 void register_completion_routes(httplib::Server& http, Server::State& s) {
     for (const char* path : {"/v1/chat/completions", "/chat/completions"}) {
-        http.Post(path, [&s](const httplib::Request& req, httplib::Response& res) { complete(s, true, req, res); });
+        post_route(http, s, path, [&s](const httplib::Request&, const std::string& body, httplib::Response& res) {
+            complete(s, true, body, res);
+        });
     }
     for (const char* path : {"/v1/completions", "/completions"}) {
-        http.Post(path, [&s](const httplib::Request& req, httplib::Response& res) { complete(s, false, req, res); });
+        post_route(http, s, path, [&s](const httplib::Request&, const std::string& body, httplib::Response& res) {
+            complete(s, false, body, res);
+        });
     }
 }
 

@@ -1,5 +1,6 @@
 #include "server/request.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -95,9 +96,13 @@ CompletionRequest common_fields(const json& j) {
     if (integer(j, "top_k", 0, std::numeric_limits<int32_t>::max(), v)) s.top_k = static_cast<int32_t>(v);
     if (integer(j, "repeat_last_n", -1, std::numeric_limits<int32_t>::max(), v)) s.repeat_last_n = static_cast<int32_t>(v);
     const int64_t int_max = std::numeric_limits<int32_t>::max();
-    if (integer(j, "max_tokens", 0, int_max, v)) g.max_tokens = static_cast<int32_t>(v);
-    if (integer(j, "max_completion_tokens", 0, int_max, v)) g.max_tokens = static_cast<int32_t>(v);
-    if (integer(j, "n_predict", -1, int_max, v)) g.max_tokens = static_cast<int32_t>(v);  // llama-server's name
+    // A reply has at least one token (OpenAI rejects 0 too); -1 is llama-server's "no limit".
+    if (integer(j, "max_tokens", 1, int_max, v)) g.max_tokens = static_cast<int32_t>(v);
+    if (integer(j, "max_completion_tokens", 1, int_max, v)) g.max_tokens = static_cast<int32_t>(v);
+    if (integer(j, "n_predict", -1, int_max, v)) {
+        if (v == 0) bad("'n_predict' must be -1 (no limit) or at least 1");
+        g.max_tokens = static_cast<int32_t>(v);
+    }
     if (const json* n = field(j, "n"); n != nullptr && !(n->is_number_integer() && n->get<int64_t>() == 1)) {
         bad("'n' must be 1: this server returns one choice per request");
     }
@@ -155,6 +160,32 @@ std::vector<ChatMessage> messages(const json& j) {
     return out;
 }
 
+bool is_token_array(const json& p) {
+    return p.is_array() && !p.empty() && std::all_of(p.begin(), p.end(), [](const json& t) { return t.is_number_integer(); });
+}
+
+// OpenAI's prompt forms: a string, token ids, or a one-element array of either (several prompts
+// would need several choices, and this server returns one).
+void parse_prompt(const json& p, CompletionRequest& r) {
+    const json& one = p.is_array() && p.size() == 1 && (p[0].is_string() || p[0].is_array()) ? p[0] : p;
+    if (one.is_string()) {
+        r.prompt = one.get<std::string>();
+        return;
+    }
+    if (is_token_array(one)) {
+        for (const json& t : one) {
+            const auto id = t.get<int64_t>();
+            if (id < 0 || id > std::numeric_limits<int32_t>::max()) bad(strprintf("prompt token id %lld is out of range", static_cast<long long>(id)));
+            r.prompt_tokens.push_back(static_cast<int32_t>(id));
+        }
+        return;
+    }
+    if (p.is_array() && p.size() > 1 && (p[0].is_string() || p[0].is_array())) {
+        bad(strprintf("'prompt' holds %zu prompts; this server answers one prompt per request", p.size()));
+    }
+    bad("'prompt' must be a string or an array of token ids");
+}
+
 }  // namespace
 
 CompletionRequest parse_chat_request(const std::string& body) {
@@ -177,13 +208,7 @@ CompletionRequest parse_completion_request(const std::string& body) {
     CompletionRequest r = common_fields(j);
     const json* p = field(j, "prompt");
     if (p == nullptr) bad("'prompt' is required");
-    if (p->is_array() && p->size() == 1 && (*p)[0].is_string()) {
-        r.prompt = (*p)[0].get<std::string>();
-    } else if (p->is_string()) {
-        r.prompt = p->get<std::string>();
-    } else {
-        bad("'prompt' must be a string");
-    }
+    parse_prompt(*p, r);
     int64_t n = 0;
     if (integer(j, "logprobs", 0, kMaxTopLogprobs, n)) {
         r.logprobs = true;

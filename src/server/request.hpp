@@ -13,7 +13,8 @@ namespace bitnet::server {
 struct CompletionRequest {
     bool chat = false;
     std::vector<ChatMessage> messages;  // chat
-    std::string prompt;                 // completions
+    std::string prompt;                 // completions: text, or
+    std::vector<int32_t> prompt_tokens; // completions: token ids (checked against the vocabulary later)
     GenerationRequest generation;       // everything but the prompt tokens
     bool stream = false;
     bool include_usage = false;  // stream_options.include_usage

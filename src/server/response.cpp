@@ -49,7 +49,7 @@ json timings_json(const Usage& u) {
 
 }  // namespace
 
-json logprobs_json(bool chat, const std::vector<TokenInfo>& tokens, size_t text_offset) {
+json logprobs_json(bool chat, const std::vector<TokenInfo>& tokens) {
     if (chat) {
         json content = json::array();
         for (const TokenInfo& t : tokens) {
@@ -68,8 +68,7 @@ json logprobs_json(bool chat, const std::vector<TokenInfo>& tokens, size_t text_
         json top = json::object();
         for (const TokenLogprob& alt : t.top) top[alt.bytes] = alt.logprob;
         out["top_logprobs"].push_back(std::move(top));
-        out["text_offset"].push_back(text_offset);
-        text_offset += t.token.bytes.size();
+        out["text_offset"].push_back(t.text_offset);
     }
     return out;
 }

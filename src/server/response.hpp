@@ -24,8 +24,8 @@ ResponseMeta new_response_meta(bool chat, const std::string& model);
 nlohmann::json usage_json(const Usage& usage);
 
 // Log-probabilities of `tokens`: chat's {"content": [...]} form or completions' legacy
-// {"tokens", "token_logprobs", "top_logprobs", "text_offset"} form (offsets from `text_offset`).
-nlohmann::json logprobs_json(bool chat, const std::vector<TokenInfo>& tokens, size_t text_offset);
+// {"tokens", "token_logprobs", "top_logprobs", "text_offset"} form (byte offsets in the reply).
+nlohmann::json logprobs_json(bool chat, const std::vector<TokenInfo>& tokens);
 
 // A whole (non-streamed) response.
 nlohmann::json completion_json(const ResponseMeta& meta, const std::string& text, FinishReason finish,

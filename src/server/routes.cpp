@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "server/api_error.hpp"
+#include "server/guard.hpp"
 #include "server/metrics.hpp"
 #include "server/response.hpp"
 #include "server/state.hpp"
@@ -18,8 +19,8 @@ using nlohmann::json;
 
 void send_json(httplib::Response& res, const json& j) { res.set_content(dump(j), "application/json"); }
 
-json body_object(const httplib::Request& req) {
-    json j = json::parse(req.body, nullptr, false);
+json body_object(const std::string& body) {
+    json j = json::parse(body, nullptr, false);
     if (j.is_discarded() || !j.is_object()) throw ApiError(400, "the request body must be a JSON object");
     return j;
 }
@@ -40,9 +41,9 @@ json model_json(const Server::State& s) {
     return j;
 }
 
-void tokenize(const Server::State& s, const httplib::Request& req, httplib::Response& res) {
+void tokenize(const Server::State& s, const std::string& body, httplib::Response& res) {
     require_ready(s);
-    const json j = body_object(req);
+    const json j = body_object(body);
     if (!j.contains("content") || !j["content"].is_string()) throw ApiError(400, "'content' must be a string");
     auto flag = [&](const char* name) {
         if (!j.contains(name) || j[name].is_null()) return false;
@@ -63,9 +64,9 @@ void tokenize(const Server::State& s, const httplib::Request& req, httplib::Resp
     send_json(res, {{"tokens", tokens}});
 }
 
-void detokenize(const Server::State& s, const httplib::Request& req, httplib::Response& res) {
+void detokenize(const Server::State& s, const std::string& body, httplib::Response& res) {
     require_ready(s);
-    const json j = body_object(req);
+    const json j = body_object(body);
     if (!j.contains("tokens") || !j["tokens"].is_array()) throw ApiError(400, "'tokens' must be an array of token ids");
     std::vector<int32_t> ids;
     for (const json& t : j["tokens"]) {
@@ -98,7 +99,8 @@ void register_info_routes(httplib::Server& http, Server::State& s) {
     };
     http.Get("/v1/models", models);
     http.Get("/models", models);
-    http.Get("/metrics", [&s](const httplib::Request&, httplib::Response& res) {
+    http.Get("/metrics", [&s](const httplib::Request& req, httplib::Response& res) {
+        require_key(s, req);
         if (!s.options.metrics) throw ApiError(404, "metrics are off; start the server with --metrics");
         require_ready(s);
         res.set_content(prometheus_text(s.scheduler->stats()), "text/plain; version=0.0.4");
@@ -106,8 +108,10 @@ void register_info_routes(httplib::Server& http, Server::State& s) {
     http.Get("/", [](const httplib::Request&, httplib::Response& res) {
         res.set_content(web_page().data(), web_page().size(), "text/html; charset=utf-8");
     });
-    http.Post("/tokenize", [&s](const httplib::Request& req, httplib::Response& res) { tokenize(s, req, res); });
-    http.Post("/detokenize", [&s](const httplib::Request& req, httplib::Response& res) { detokenize(s, req, res); });
+    post_route(http, s, "/tokenize",
+               [&s](const httplib::Request&, const std::string& body, httplib::Response& res) { tokenize(s, body, res); });
+    post_route(http, s, "/detokenize",
+               [&s](const httplib::Request&, const std::string& body, httplib::Response& res) { detokenize(s, body, res); });
 }
 
 }  // namespace bitnet::server

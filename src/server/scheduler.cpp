@@ -43,7 +43,10 @@ struct Scheduler::Slot {
     std::optional<Sampler> sampler;
     std::optional<TokenStreamDecoder> decoder;
     StopFilter filter;
-    std::vector<TokenInfo> infos;  // log-probabilities not yet sent
+    std::vector<TokenInfo> infos;  // log-probabilities of tokens whose text was not sent yet
+    size_t decoded_bytes = 0;      // reply text out of the decoder (before the stop filter)
+    size_t sent_bytes = 0;         // reply text sent
+    bool stop_string_hit = false;
     Usage usage;
     Clock::time_point started, first_token;
 };
@@ -81,7 +84,9 @@ std::shared_ptr<Channel> Scheduler::submit(GenerationRequest request) {
     {
         std::lock_guard lock(mu_);
         if (stopping_) throw QueueFull("the server is shutting down");
-        if (static_cast<int64_t>(queue_.size()) >= options_.max_queue) {
+        // Requests that a free slot takes at the next step are not waiting.
+        const int64_t free_slots = static_cast<int64_t>(slots_.size()) - stats_.requests_processing;
+        if (static_cast<int64_t>(queue_.size()) >= options_.max_queue + std::max<int64_t>(free_slots, 0)) {
             throw QueueFull(strprintf("the server is busy: %zu requests are already waiting", queue_.size()));
         }
         queue_.push_back({std::move(request), channel});
@@ -99,11 +104,8 @@ SchedulerStats Scheduler::stats() const {
 
 void Scheduler::admit() {
     std::lock_guard lock(mu_);
+    std::erase_if(queue_, [](const Pending& p) { return p.channel->cancelled(); });
     while (!queue_.empty()) {
-        if (queue_.front().channel->cancelled()) {
-            queue_.pop_front();
-            continue;
-        }
         Slot* best = nullptr;
         size_t best_prefix = 0;
         for (auto& s : slots_) {
@@ -140,28 +142,39 @@ void Scheduler::assign(Slot& slot, Pending&& pending) {
     slot.decoder.emplace(ctx_.model().tokenizer, /*skip_special=*/true);
     slot.filter = StopFilter(pending.request.stop);
     slot.infos.clear();
+    slot.decoded_bytes = 0;
+    slot.sent_bytes = 0;
+    slot.stop_string_hit = false;
     slot.job = std::move(pending);
     slot.busy = true;
     slot.started = Clock::now();
     stats_.requests_processing++;
 }
 
-void Scheduler::emit(Slot& slot, std::string text) {
-    if (text.empty() && slot.infos.empty()) return;
+// Sends text with the log-probabilities of the tokens whose text has begun (all of them with
+// `all_tokens`), so the tokens of a reply always spell its text: a token held back by the stop
+// filter is sent with its text, or dropped with it when a stop string cuts the reply.
+void Scheduler::emit(Slot& slot, std::string text, bool all_tokens) {
+    slot.sent_bytes += text.size();
+    size_t n = 0;
+    while (n < slot.infos.size() && (all_tokens || slot.infos[n].text_offset < slot.sent_bytes)) ++n;
+    if (text.empty() && n == 0) return;
     Event e;
     e.kind = Event::Kind::text;
     e.text = std::move(text);
-    e.tokens = std::move(slot.infos);
-    slot.infos.clear();
+    e.tokens.assign(std::make_move_iterator(slot.infos.begin()), std::make_move_iterator(slot.infos.begin() + static_cast<long>(n)));
+    slot.infos.erase(slot.infos.begin(), slot.infos.begin() + static_cast<long>(n));
     slot.job.channel->push(std::move(e));
 }
 
 void Scheduler::finish(Slot& slot, FinishReason reason) {
-    if (reason != FinishReason::cancelled) {
+    if (reason != FinishReason::cancelled && !slot.stop_string_hit) {
         bool stopped = false;
         std::string tail = slot.filter.push(slot.decoder->flush(), stopped);
         if (!stopped) tail += slot.filter.flush();
-        emit(slot, std::move(tail));
+        emit(slot, std::move(tail), /*all_tokens=*/!stopped);
+    }
+    if (reason != FinishReason::cancelled) {
         const auto now = Clock::now();
         slot.usage.generation_ms = slot.usage.completion_tokens > 0 ? ms_between(slot.first_token, now) : 0.0;
     }
@@ -171,6 +184,7 @@ void Scheduler::finish(Slot& slot, FinishReason reason) {
     done.usage = slot.usage;
     slot.job.channel->push(std::move(done));
     slot.job = Pending{};
+    slot.infos.clear();
     slot.busy = false;
     std::lock_guard lock(mu_);
     stats_.requests_processing--;
@@ -210,12 +224,22 @@ void Scheduler::after_logits(Slot& slot, std::span<float> logits) {
         for (int32_t id : eog_) logits[static_cast<size_t>(id)] = -INFINITY;
     }
     const int32_t id = slot.sampler->sample(logits, ctx_.history(slot.id));
-    if (req.top_logprobs >= 0) slot.infos.push_back(token_info(logits, id, req.top_logprobs));
     slot.usage.completion_tokens++;
+    // The end token is not part of the reply: no text, no log-probability entry.
     if (ctx_.model().tokenizer.is_eog(id)) return finish(slot, FinishReason::stop);
+    if (req.top_logprobs >= 0) {
+        TokenInfo info = token_info(logits, id, req.top_logprobs);
+        info.text_offset = slot.decoded_bytes + slot.decoder->pending_bytes();
+        slot.infos.push_back(std::move(info));
+    }
+    const std::string text = slot.decoder->push(id);
+    slot.decoded_bytes += text.size();
     bool stopped = false;
-    emit(slot, slot.filter.push(slot.decoder->push(id), stopped));
-    if (stopped) return finish(slot, FinishReason::stop);
+    emit(slot, slot.filter.push(text, stopped), /*all_tokens=*/false);
+    if (stopped) {
+        slot.stop_string_hit = true;
+        return finish(slot, FinishReason::stop);
+    }
     if (req.max_tokens >= 0 && slot.usage.completion_tokens >= req.max_tokens) return finish(slot, FinishReason::length);
     if (ctx_.n_past(slot.id) + 1 > ctx_.n_ctx()) return finish(slot, FinishReason::length);
     slot.next = id;

@@ -102,7 +102,7 @@ private:
     void assign(Slot& slot, Pending&& pending);
     void finish(Slot& slot, FinishReason reason);
     void after_logits(Slot& slot, std::span<float> logits);
-    void emit(Slot& slot, std::string text);
+    void emit(Slot& slot, std::string text, bool all_tokens);
     TokenInfo token_info(std::span<const float> logits, int32_t id, int top) const;
     void run();
 

@@ -37,30 +37,6 @@ void send_error(httplib::Response& res, int status, const std::string& message) 
 
 namespace {
 
-// Compares in time that depends only on the lengths, not on where the strings differ.
-bool constant_time_equal(const std::string& a, const std::string& b) {
-    unsigned diff = a.size() == b.size() ? 0u : 1u;
-    const size_t n = std::max(a.size(), b.size());
-    for (size_t i = 0; i < n; ++i) {
-        const auto x = static_cast<unsigned char>(i < a.size() ? a[i] : 0);
-        const auto y = static_cast<unsigned char>(i < b.size() ? b[i] : 0);
-        diff |= static_cast<unsigned>(x ^ y);
-    }
-    return diff == 0;
-}
-
-bool is_public(const std::string& path) {
-    return path == "/health" || path == "/v1/health" || path == "/v1/models" || path == "/models" || path == "/";
-}
-
-bool authorized(const httplib::Request& req, const std::string& key) {
-    const std::string auth = req.get_header_value("Authorization");
-    const std::string bearer = "Bearer ";
-    if (auth.compare(0, bearer.size(), bearer) == 0) return constant_time_equal(auth.substr(bearer.size()), key);
-    if (req.has_header("X-Api-Key")) return constant_time_equal(req.get_header_value("X-Api-Key"), key);
-    return false;
-}
-
 int64_t unix_seconds() {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -88,7 +64,7 @@ Server::~Server() { stop(); }
 
 void Server::register_routes() {
     State& s = *state_;
-    http_->set_pre_routing_handler([&s](const httplib::Request& req, httplib::Response& res) {
+    http_->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
         res.set_header("Access-Control-Allow-Origin", "*");
         if (req.method == "OPTIONS") {  // CORS preflight of a browser client
             res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Api-Key");
@@ -96,11 +72,7 @@ void Server::register_routes() {
             res.status = 204;
             return httplib::Server::HandlerResponse::Handled;
         }
-        if (!s.options.api_key.empty() && !is_public(req.path) && !authorized(req, s.options.api_key)) {
-            send_error(res, 401, "invalid or missing API key (send 'Authorization: Bearer KEY')");
-            return httplib::Server::HandlerResponse::Handled;
-        }
-        return httplib::Server::HandlerResponse::Unhandled;
+        return httplib::Server::HandlerResponse::Unhandled;  // keys are checked by the routes (guard.hpp)
     });
     http_->set_error_handler([&s](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) return;

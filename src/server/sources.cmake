@@ -4,6 +4,7 @@ set(SOURCES
   response.cpp
   metrics.cpp
   server.cpp
+  guard.cpp
   routes.cpp
   completions.cpp
 )

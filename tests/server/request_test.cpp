@@ -68,7 +68,7 @@ TEST(Request, MalformedBodiesNameTheProblem) {
     EXPECT_EQ(error_of(true, "{" + ok + R"(, "temperature": "hot"})"), "'temperature' must be a number");
     EXPECT_EQ(error_of(true, "{" + ok + R"(, "top_p": 7})"), "'top_p' must be between 0 and 1 (got 7)");
     EXPECT_EQ(error_of(true, "{" + ok + R"(, "max_tokens": -3})"),
-              "'max_tokens' must be between 0 and 2147483647 (got -3)");
+              "'max_tokens' must be between 1 and 2147483647 (got -3)");
     EXPECT_EQ(error_of(true, "{" + ok + R"(, "max_tokens": 1.5})"), "'max_tokens' must be an integer");
     EXPECT_EQ(error_of(true, "{" + ok + R"(, "n": 2})"), "'n' must be 1: this server returns one choice per request");
     EXPECT_EQ(error_of(true, "{" + ok + R"(, "stream": "yes"})"), "'stream' must be true or false");
@@ -76,6 +76,6 @@ TEST(Request, MalformedBodiesNameTheProblem) {
     EXPECT_EQ(error_of(true, "{" + ok + R"(, "top_logprobs": 2})"), "'top_logprobs' requires 'logprobs': true");
     EXPECT_EQ(error_of(true, "{" + ok + R"(, "logprobs": true, "top_logprobs": 21})"),
               "'top_logprobs' must be between 0 and 20 (got 21)");
-    EXPECT_EQ(error_of(false, R"({"prompt": 5})"), "'prompt' must be a string");
+    EXPECT_EQ(error_of(false, R"({"prompt": 5})"), "'prompt' must be a string or an array of token ids");
     EXPECT_EQ(error_of(false, R"({"max_tokens": 5})"), "'prompt' is required");
 }

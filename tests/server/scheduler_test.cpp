@@ -3,6 +3,7 @@
 // results identical to generating alone.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "core/error.hpp"
@@ -101,11 +102,39 @@ TEST(Scheduler, QueuesBeyondTheSlotsAndAssignsFreedSlots) {
 TEST(Scheduler, RefusesWhenTheQueueIsFullAndPromptsThatCannotFit) {
     auto ctx = make_context(1, 64);
     Scheduler s(*ctx, {1, 1});
-    auto a = s.submit(request(prompt_of(4), 2));
+    auto a = s.submit(request(prompt_of(4), 2));  // takes the free slot at the next step
+    auto b = s.submit(request(prompt_of(4), 2));  // the one waiting place
     EXPECT_THROW(s.submit(request(prompt_of(4), 2)), QueueFull);
     EXPECT_THROW(s.submit(request(prompt_of(64), 2)), Error);  // a prompt must leave room to reply
     EXPECT_THROW(s.submit(request({}, 2)), Error);
     EXPECT_THROW(s.submit(request({1, 999999}, 2)), Error);
+}
+
+TEST(Scheduler, AQueueOfZeroStillFillsFreeSlots) {
+    auto ctx = make_context(2, 64);
+    Scheduler s(*ctx, {2, 0});
+    auto a = s.submit(request(prompt_of(4), 8));
+    s.step();  // a runs
+    auto b = s.submit(request(prompt_of(5), 8));
+    EXPECT_THROW(s.submit(request(prompt_of(6), 8)), QueueFull);
+    Collected ca, cb;
+    run_all(s, {{a, &ca}, {b, &cb}});
+    EXPECT_EQ(cb.final_event.usage.completion_tokens, 8);
+}
+
+TEST(Scheduler, ARequestCancelledWhileWaitingIsNeverEvaluated) {
+    auto ctx = make_context(1);
+    Scheduler s(*ctx, {1, 8});
+    auto a = s.submit(request(prompt_of(6), 5));
+    auto b = s.submit(request(prompt_of(40, 20), 5));
+    auto c = s.submit(request(prompt_of(7, 30), 5));
+    s.step();
+    b->cancel();  // the client left while b waited behind a
+    s.step();
+    EXPECT_EQ(s.stats().requests_waiting, 1);  // only c
+    Collected ca, cc;
+    run_all(s, {{a, &ca}, {c, &cc}});
+    EXPECT_EQ(s.stats().prompt_tokens_total, 6 + 7);  // b's 40 prompt tokens never ran
 }
 
 TEST(Scheduler, LongPromptIsChunkedBetweenDecodeSteps) {
@@ -257,6 +286,52 @@ TEST(Scheduler, LogprobsAreNormalisedAndRankTheSampledToken) {
         EXPECT_LE(t.token.logprob, 0.0f);
         EXPECT_GE(t.top[0].logprob, t.top[1].logprob);
         EXPECT_GE(t.top[1].logprob, t.top[2].logprob);
+    }
+}
+
+// Each log-probability entry carries where its token's text starts in the reply; the end token
+// and tokens past a stop string have none. (The tiny model's bytes are often not UTF-8, and
+// become U+FFFD in the text, so offsets are checked rather than spelling.)
+TEST(Scheduler, LogprobEntriesCoverTheReplyUpToAStopString) {
+    auto ctx = make_context(1);
+    Scheduler s(*ctx, {1, 8});
+    Collected free_run;
+    run_all(s, {{s.submit(request(prompt_of(7), 24, 4)), &free_run}});
+    ASSERT_GE(free_run.text.size(), 8u);
+    size_t n_free = 0;
+    for (bool with_stop : {false, true}) {
+        GenerationRequest r = request(prompt_of(7), 24, 4);
+        r.top_logprobs = 0;
+        if (with_stop) r.stop = {free_run.text.substr(5, 3)};
+        auto c = s.submit(r);
+        std::string text;
+        std::vector<size_t> offsets;
+        Event last;
+        for (int i = 0; i < 200 && last.kind == Event::Kind::text; ++i) {
+            s.step();
+            Event e;
+            while (c->pop(e, 0ms)) {
+                for (const TokenInfo& t : e.tokens) {
+                    // Sent no earlier than its text begins.
+                    EXPECT_LE(t.text_offset, text.size() + e.text.size());
+                    offsets.push_back(t.text_offset);
+                }
+                text += e.text;
+                last = e;
+            }
+        }
+        ASSERT_EQ(last.kind, Event::Kind::done);
+        ASSERT_FALSE(offsets.empty());
+        EXPECT_EQ(offsets.front(), 0u);
+        EXPECT_TRUE(std::is_sorted(offsets.begin(), offsets.end()));
+        for (size_t o : offsets) EXPECT_LT(o, text.size());
+        if (!with_stop) {
+            n_free = offsets.size();
+            EXPECT_EQ(static_cast<int64_t>(n_free), last.usage.completion_tokens);  // 24 tokens, no end token
+        } else {
+            EXPECT_EQ(text, free_run.text.substr(0, free_run.text.find(r.stop[0])));
+            EXPECT_LT(offsets.size(), n_free);
+        }
     }
 }
 
