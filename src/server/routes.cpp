@@ -10,6 +10,7 @@
 #include "server/response.hpp"
 #include "server/state.hpp"
 #include "server/web_page.hpp"
+#include "tokenizer/utf8.hpp"
 
 namespace bitnet::server {
 
@@ -45,18 +46,24 @@ void tokenize(const Server::State& s, const std::string& body, httplib::Response
     require_ready(s);
     const json j = body_object(body);
     if (!j.contains("content") || !j["content"].is_string()) throw ApiError(400, "'content' must be a string");
-    auto flag = [&](const char* name) {
-        if (!j.contains(name) || j[name].is_null()) return false;
+    // llama-server's defaults: special-token text (e.g. "<|eot_id|>") becomes that token.
+    auto flag = [&](const char* name, bool fallback) {
+        if (!j.contains(name) || j[name].is_null()) return fallback;
         if (!j[name].is_boolean()) throw ApiError(400, strprintf("'%s' must be true or false", name));
         return j[name].get<bool>();
     };
     const Tokenizer& tok = s.model->tokenizer;
-    const std::vector<int32_t> ids = tok.encode(j["content"].get<std::string>(), flag("add_special") && tok.bos() >= 0,
-                                                flag("parse_special"));
+    const std::vector<int32_t> ids = tok.encode(j["content"].get<std::string>(),
+                                                flag("add_special", false) && tok.bos() >= 0, flag("parse_special", true));
+    const bool with_pieces = flag("with_pieces", false);
     json tokens = json::array();
     for (int32_t id : ids) {
-        if (flag("with_pieces")) {
-            tokens.push_back({{"id", id}, {"piece", tok.token_bytes(id)}});
+        if (with_pieces) {
+            // A piece that is not whole UTF-8 characters is given as its bytes, as llama-server does.
+            const std::string piece = tok.token_bytes(id);
+            json bytes = json::array();
+            for (unsigned char c : piece) bytes.push_back(static_cast<int>(c));
+            tokens.push_back({{"id", id}, {"piece", utf8::is_valid(piece) ? json(piece) : bytes}});
         } else {
             tokens.push_back(id);
         }

@@ -94,6 +94,20 @@ describe("requests and replies", () => {
     assert.deepEqual(statusLines(ok.text), [200], ok.text.slice(0, 400));
   });
 
+  test("/tokenize follows llama-server: special tokens parsed by default, pieces as bytes when not UTF-8", async () => {
+    const special = (await post(server.url + "/tokenize", { content: "<|eot_id|>" })).json.tokens;
+    assert.equal(special.length, 1);
+    const literal = (await post(server.url + "/tokenize", { content: "<|eot_id|>", parse_special: false })).json.tokens;
+    assert.ok(literal.length > 1);
+    const pieces = (await post(server.url + "/tokenize", { content: "héllo 🎉", with_pieces: true })).json.tokens;
+    let bytes = [];
+    for (const p of pieces) {
+      assert.ok(Number.isInteger(p.id));
+      bytes = bytes.concat(typeof p.piece === "string" ? [...Buffer.from(p.piece)] : p.piece);
+    }
+    assert.equal(Buffer.from(bytes).toString(), "héllo 🎉");
+  });
+
   test("max_tokens 0 → 400 (a reply has at least one token)", async () => {
     const r = await post(server.url + "/v1/chat/completions", { messages: hello, max_tokens: 0 });
     assert.equal(r.status, 400);
