@@ -366,11 +366,16 @@ void register_all() {
                         ->UseRealTime()
                         ->Unit(benchmark::kMillisecond);
                 }
-                for (const Shape& s : kShapes) {
-                    benchmark::RegisterBenchmark(("ternary_gemm128/" + isa + "/" + l + "/" + s.name + th).c_str(),
-                                                 ternary_gemm, t, layout, s, int64_t{128}, threads)
-                        ->UseRealTime()
-                        ->Unit(benchmark::kMillisecond);
+                // 128 tokens: prompt processing. 8 tokens on a cache-warm matrix: a server step's
+                // arithmetic alone (ternary_decode_8layersx8 adds the weights' trip from DRAM).
+                for (int64_t n : {128, 8}) {
+                    for (const Shape& s : kShapes) {
+                        benchmark::RegisterBenchmark(
+                            ("ternary_gemm" + std::to_string(n) + "/" + isa + "/" + l + "/" + s.name + th).c_str(),
+                            ternary_gemm, t, layout, s, n, threads)
+                            ->UseRealTime()
+                            ->Unit(benchmark::kMillisecond);
+                    }
                 }
             }
             for (int64_t k : {kEmbd, kFf}) {

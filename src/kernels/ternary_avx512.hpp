@@ -6,6 +6,8 @@
 #include <utility>
 
 #include "kernels/kernels.hpp"
+#include "kernels/avx512_util.hpp"
+#include "kernels/x86_intrin.hpp"
 
 namespace bitnet::avx512 {
 
@@ -18,8 +20,20 @@ struct TileArgs {
     int64_t cols;
     const int8_t* a;
     size_t a_stride;
+    // Bytes ahead of each row to prefetch while a chunk is read (0: none); see gemm_block.
+    int64_t prefetch = 0;
 };
 using TileFn = void (*)(const TileArgs& args, int32_t* dots);
+
+// Requests chunk c (64 bytes) of each of R rows `args.prefetch` bytes ahead into L1.
+template <int R>
+BITNET_ALWAYS_INLINE void prefetch_chunk_ahead(const TileArgs& args, int64_t c) {
+    if (args.prefetch == 0) return;
+    BITNET_UNROLL
+    for (int r = 0; r < R; ++r) {
+        _mm_prefetch(reinterpret_cast<const char*>(args.w + r * args.w_stride + 64 * c + args.prefetch), _MM_HINT_T0);
+    }
+}
 // Small batches: n_rows (1..kGemvRows) rows, T tokens: dots[r * T + t].
 using GemvFn = void (*)(const TileArgs& args, int n_rows, int32_t* dots);
 

@@ -103,6 +103,7 @@ struct Tile {
             packed[r] = packed_lut.lookup(raw, high);
             last[r] = last_lut.lookup(raw, high);
         }
+        prefetch_chunk_ahead<R>(args, c);
         const int64_t k0 = 320 * c;
         plane<0, Tail>(packed, last, args.a, args.a_stride, k0, args.cols);
         plane<1, Tail>(packed, last, args.a, args.a_stride, k0 + 64, args.cols);

@@ -52,6 +52,7 @@ struct Tile {
         for (int r = 0; r < R; ++r) {
             raw[r] = _mm512_loadu_si512(args.w + r * args.w_stride + 64 * c);
         }
+        prefetch_chunk_ahead<R>(args, c);
         plane<0>(raw, args.a, args.a_stride, 256 * c);
         plane<1>(raw, args.a, args.a_stride, 256 * c + 64);
         plane<2>(raw, args.a, args.a_stride, 256 * c + 128);
