@@ -7,10 +7,12 @@
 // from -sum_j sc_j * 32 * bsums_j (one vpmaddwd of the block's pre-scaled scales -32 * sc_j).
 //
 // One token (decode) reads the rows as one sequential stream and decodes each block in registers.
-// Many tokens (a server step decoding many sequences): each row is decoded once into an L1
-// scratch and the tokens pass over it kTokenGroup at a time, so the decode is shared by all of
-// them. Both run the same per-(block, token) arithmetic, so a (row, token) result never depends
+// Many tokens (a server step decoding many sequences): the activations are first repacked with
+// their values on cache-line boundaries; kRowsPerPass rows at a time are decoded into an L1
+// scratch and the tokens pass over them kTokenGroup at a time, so the decode is shared by all
+// tokens and a group's activations are read once per pass. Both run the same per-(block, token) arithmetic, so a (row, token) result never depends
 // on the call shape.
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -25,6 +27,7 @@ namespace bitnet::avx512 {
 namespace {
 
 constexpr int kTokenGroup = 8;  // accumulators in registers per decoded row
+constexpr int64_t kRowsPerPass = 4;  // decoded rows that share one pass of the activations
 
 struct alignas(64) Q6Block {
     __m512i q[4];      // codes 0..63 of values 64i .. 64i + 63
@@ -81,8 +84,18 @@ BITNET_ALWAYS_INLINE void decode_block(const uint8_t* blk, Q6Block& out) {
     out.d = _cvtsh_ss(load_u16(blk + 208));
 }
 
-// acc += (integer dot of block w with the token's block a) * d * d_a.
-BITNET_ALWAYS_INLINE __m512 block_dot(const Q6Block& w, const BlockQ8_K& a, __m512 acc) {
+// A token's Q8_K block repacked for the many-token path: the values start on a cache line, so
+// every 64-byte load reads one line (in BlockQ8_K they start 4 bytes in and each load splits).
+struct alignas(64) AlignedQ8Block {
+    int8_t qs[256];
+    int16_t bsums[16];
+    float d;
+};
+
+// acc += (integer dot of block w with the token's block a) * d * d_a. A is BlockQ8_K or
+// AlignedQ8Block: the same values, the same operations.
+template <class A>
+BITNET_ALWAYS_INLINE __m512 block_dot(const Q6Block& w, const A& a, __m512 acc) {
     const __m512i zero = _mm512_setzero_si512();
     __m512i d[4];
     BITNET_UNROLL
@@ -105,29 +118,66 @@ void row_one_token(const uint8_t* row, int64_t n_blocks, const BlockQ8_K* a, flo
     *out = _mm512_reduce_add_ps(acc);
 }
 
-// T tokens over all blocks of a decoded row; out[t * out_stride] = the token's result.
+// T tokens over all blocks of a decoded row; acts[t * n_blocks + b] is token t's block b and
+// out[t * out_stride] receives token t's result.
 template <int T>
-void row_tokens(const Q6Block* blocks, int64_t n_blocks, const uint8_t* acts, size_t act_stride, float* out,
-                size_t out_stride) {
+void row_tokens(const Q6Block* blocks, int64_t n_blocks, const AlignedQ8Block* acts, float* out, size_t out_stride) {
     __m512 acc[T];
     BITNET_UNROLL
     for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
     for (int64_t b = 0; b < n_blocks; ++b) {
         BITNET_UNROLL
-        for (int t = 0; t < T; ++t) {
-            acc[t] = block_dot(blocks[b], reinterpret_cast<const BlockQ8_K*>(acts + t * act_stride)[b], acc[t]);
-        }
+        for (int t = 0; t < T; ++t) acc[t] = block_dot(blocks[b], acts[t * n_blocks + b], acc[t]);
     }
     BITNET_UNROLL
     for (int t = 0; t < T; ++t) out[t * out_stride] = _mm512_reduce_add_ps(acc[t]);
 }
 
-using RowTokensFn = void (*)(const Q6Block*, int64_t, const uint8_t*, size_t, float*, size_t);
+using RowTokensFn = void (*)(const Q6Block*, int64_t, const AlignedQ8Block*, float*, size_t);
 template <int... T>
 constexpr auto make_row_tokens(std::integer_sequence<int, T...>) {
     return std::array<RowTokensFn, sizeof...(T)>{&row_tokens<T + 1>...};
 }
 constexpr auto kRowTokens = make_row_tokens(std::make_integer_sequence<int, kTokenGroup>{});
+
+// Many tokens: the activations are repacked once per call, then kRowsPerPass rows at a time are
+// decoded into an L1 scratch and every token group passes over them, so a group's activations
+// are read from L1 once per pass rather than once per row.
+void many_tokens(const DenseMatrix& w, int64_t row_begin, int64_t row_end, const uint8_t* acts, size_t act_stride,
+                 int64_t n_tokens, float* out, size_t out_stride) {
+    const int64_t n_blocks = w.cols / 256;
+    thread_local AlignedBuffer<AlignedQ8Block> act_copy;  // per thread, grown once
+    thread_local AlignedBuffer<Q6Block> rows;
+    const auto n_act = static_cast<size_t>(n_tokens * n_blocks);
+    if (act_copy.size() < n_act) act_copy.reset(n_act);
+    if (rows.size() < static_cast<size_t>(kRowsPerPass * n_blocks)) rows.reset(static_cast<size_t>(kRowsPerPass * n_blocks));
+    for (int64_t t = 0; t < n_tokens; ++t) {
+        const auto* src = reinterpret_cast<const BlockQ8_K*>(acts + static_cast<size_t>(t) * act_stride);
+        for (int64_t b = 0; b < n_blocks; ++b) {
+            AlignedQ8Block& dst = act_copy[static_cast<size_t>(t * n_blocks + b)];
+            __builtin_memcpy(dst.qs, src[b].qs, sizeof dst.qs);
+            __builtin_memcpy(dst.bsums, src[b].bsums, sizeof dst.bsums);
+            dst.d = src[b].d;
+        }
+    }
+    for (int64_t r0 = row_begin; r0 < row_end; r0 += kRowsPerPass) {
+        const int64_t nr = std::min<int64_t>(kRowsPerPass, row_end - r0);
+        for (int64_t i = 0; i < nr; ++i) {
+            const uint8_t* src = w.data + static_cast<size_t>(r0 + i) * w.row_stride;
+            prefetch_lines(src + static_cast<size_t>(kRowsPerPass) * w.row_stride, w.row_stride);
+            for (int64_t b = 0; b < n_blocks; ++b) decode_block(src + 210 * b, rows[static_cast<size_t>(i * n_blocks + b)]);
+        }
+        for (int64_t t = 0; t < n_tokens; t += kTokenGroup) {
+            const int nt = static_cast<int>(std::min<int64_t>(kTokenGroup, n_tokens - t));
+            for (int64_t i = 0; i < nr; ++i) {
+                kRowTokens[static_cast<size_t>(nt - 1)](rows.data() + i * n_blocks, n_blocks,
+                                                      act_copy.data() + t * n_blocks,
+                                                      out + static_cast<size_t>(t) * out_stride + static_cast<size_t>(r0 + i),
+                                                      out_stride);
+            }
+        }
+    }
+}
 
 }  // namespace
 
@@ -144,19 +194,7 @@ void q6_k_matmul(const DenseMatrix& w, int64_t row_begin, int64_t row_end, const
         }
         return;
     }
-    thread_local AlignedBuffer<Q6Block> row;  // per thread, grown once
-    if (row.size() < static_cast<size_t>(n_blocks)) row.reset(static_cast<size_t>(n_blocks));
-    for (int64_t r = row_begin; r < row_end; ++r) {
-        const uint8_t* src = w.data + static_cast<size_t>(r) * w.row_stride;
-        prefetch_lines(src + kStreamPrefetchBytes, w.row_stride);
-        for (int64_t b = 0; b < n_blocks; ++b) decode_block(src + 210 * b, row[static_cast<size_t>(b)]);
-        for (int64_t t = 0; t < n_tokens; t += kTokenGroup) {
-            const int nt = static_cast<int>(n_tokens - t < kTokenGroup ? n_tokens - t : kTokenGroup);
-            kRowTokens[static_cast<size_t>(nt - 1)](row.data(), n_blocks, a_bytes + static_cast<size_t>(t) * act_stride,
-                                                  act_stride, out + static_cast<size_t>(t) * out_stride + static_cast<size_t>(r),
-                                                  out_stride);
-        }
-    }
+    many_tokens(w, row_begin, row_end, a_bytes, act_stride, n_tokens, out, out_stride);
 }
 
 }  // namespace bitnet::avx512
