@@ -120,12 +120,16 @@ void row_one_token(const uint8_t* row, int64_t n_blocks, const BlockQ8_K* a, flo
 
 // T tokens over all blocks of a decoded row; acts[t * n_blocks + b] is token t's block b and
 // out[t * out_stride] receives token t's result.
+// `ahead` (a weight row to be decoded later, or null) is prefetched a few lines per block: issued
+// all at once, a row's prefetches would stall on the full miss buffers.
 template <int T>
-void row_tokens(const Q6Block* blocks, int64_t n_blocks, const AlignedQ8Block* acts, float* out, size_t out_stride) {
+void row_tokens(const Q6Block* blocks, int64_t n_blocks, const AlignedQ8Block* acts, float* out, size_t out_stride,
+                const uint8_t* ahead) {
     __m512 acc[T];
     BITNET_UNROLL
     for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
     for (int64_t b = 0; b < n_blocks; ++b) {
+        if (ahead != nullptr) prefetch_lines(ahead + 210 * b, 210);
         BITNET_UNROLL
         for (int t = 0; t < T; ++t) acc[t] = block_dot(blocks[b], acts[t * n_blocks + b], acc[t]);
     }
@@ -133,7 +137,7 @@ void row_tokens(const Q6Block* blocks, int64_t n_blocks, const AlignedQ8Block* a
     for (int t = 0; t < T; ++t) out[t * out_stride] = _mm512_reduce_add_ps(acc[t]);
 }
 
-using RowTokensFn = void (*)(const Q6Block*, int64_t, const AlignedQ8Block*, float*, size_t);
+using RowTokensFn = void (*)(const Q6Block*, int64_t, const AlignedQ8Block*, float*, size_t, const uint8_t*);
 template <int... T>
 constexpr auto make_row_tokens(std::integer_sequence<int, T...>) {
     return std::array<RowTokensFn, sizeof...(T)>{&row_tokens<T + 1>...};
@@ -164,16 +168,18 @@ void many_tokens(const DenseMatrix& w, int64_t row_begin, int64_t row_end, const
         const int64_t nr = std::min<int64_t>(kRowsPerPass, row_end - r0);
         for (int64_t i = 0; i < nr; ++i) {
             const uint8_t* src = w.data + static_cast<size_t>(r0 + i) * w.row_stride;
-            prefetch_lines(src + static_cast<size_t>(kRowsPerPass) * w.row_stride, w.row_stride);
             for (int64_t b = 0; b < n_blocks; ++b) decode_block(src + 210 * b, rows[static_cast<size_t>(i * n_blocks + b)]);
         }
         for (int64_t t = 0; t < n_tokens; t += kTokenGroup) {
             const int nt = static_cast<int>(std::min<int64_t>(kTokenGroup, n_tokens - t));
             for (int64_t i = 0; i < nr; ++i) {
+                // The first token group fetches the next pass's rows.
+                const uint8_t* ahead =
+                    t == 0 ? w.data + static_cast<size_t>(r0 + kRowsPerPass + i) * w.row_stride : nullptr;
                 kRowTokens[static_cast<size_t>(nt - 1)](rows.data() + i * n_blocks, n_blocks,
                                                       act_copy.data() + t * n_blocks,
                                                       out + static_cast<size_t>(t) * out_stride + static_cast<size_t>(r0 + i),
-                                                      out_stride);
+                                                      out_stride, ahead);
             }
         }
     }
