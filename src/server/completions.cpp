@@ -59,22 +59,55 @@ Event next_event(Channel& channel) {
     return e;
 }
 
-void answer_whole(const Server::State& s, const CompletionRequest& r, Channel& channel, httplib::Response& res) {
-    const ResponseMeta meta = new_response_meta(r.chat, s.model_id);
+// A non-streamed reply being collected.
+struct Whole {
+    ResponseMeta meta;
+    bool chat = false;
+    bool logprobs = false;
+    std::shared_ptr<Channel> channel;
     std::string text;
     std::vector<TokenInfo> tokens;
-    for (;;) {
-        Event e = next_event(channel);
-        if (e.kind == Event::Kind::error) throw ApiError(e.status, e.error);
-        if (e.kind == Event::Kind::text) {
-            text += e.text;
-            tokens.insert(tokens.end(), std::make_move_iterator(e.tokens.begin()), std::make_move_iterator(e.tokens.end()));
-            continue;
-        }
-        const json logprobs = r.logprobs ? logprobs_json(r.chat, tokens) : json();
-        res.set_content(dump(completion_json(meta, text, e.finish, e.usage, logprobs)), "application/json");
-        return;
+
+    // Takes one text or done event; true once the reply is complete.
+    bool add(Event& e) {
+        if (e.kind == Event::Kind::done) return true;
+        text += e.text;
+        tokens.insert(tokens.end(), std::make_move_iterator(e.tokens.begin()), std::make_move_iterator(e.tokens.end()));
+        return false;
     }
+    std::string body(const Event& done) const {
+        const json lp = logprobs ? logprobs_json(chat, tokens) : json();
+        return dump(completion_json(meta, text, done.finish, done.usage, lp));
+    }
+};
+
+// Until the first token (queue and prompt) the handler waits, so an error still gets its status.
+// Then the reply is sent chunked: the provider sees a client that left (the HTTP library offers no
+// other way) and cancels its generation, as for streams. An engine error after that point can
+// only end the connection without a body.
+void answer_whole(const Server::State& s, const CompletionRequest& r, std::shared_ptr<Channel> channel,
+                  httplib::Response& res) {
+    auto w = std::make_shared<Whole>(Whole{new_response_meta(r.chat, s.model_id), r.chat, r.logprobs, channel, {}, {}});
+    Event e = next_event(*channel);
+    if (e.kind == Event::Kind::error) throw ApiError(e.status, e.error);
+    if (w->add(e)) return res.set_content(w->body(e), "application/json");
+    res.set_chunked_content_provider(
+        "application/json",
+        [w](size_t, httplib::DataSink& sink) {
+            // Takes what has arrived (waiting up to 250 ms), then checks that the client is still there.
+            Event ev;
+            for (auto wait = 250ms; w->channel->pop(ev, wait); wait = 0ms) {
+                if (ev.kind == Event::Kind::error) return false;
+                if (w->add(ev)) {
+                    const std::string body = w->body(ev);
+                    const bool ok = sink.write(body.data(), body.size());
+                    sink.done();
+                    return ok;
+                }
+            }
+            return sink.is_writable();
+        },
+        [channel](bool) { channel->cancel(); });  // harmless once finished; ends an abandoned reply
 }
 
 // State of one SSE stream, shared by httplib's provider calls.
@@ -144,7 +177,7 @@ void complete(Server::State& s, bool chat, const std::string& body, httplib::Res
     std::shared_ptr<Channel> channel = submit(s, r);
     if (stream) return answer_stream(s, std::move(r), std::move(channel), res);
     try {
-        answer_whole(s, r, *channel, res);
+        answer_whole(s, r, channel, res);
     } catch (...) {
         channel->cancel();
         throw;

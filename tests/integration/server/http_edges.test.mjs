@@ -1,12 +1,12 @@
 // The HTTP edges of `bitnet serve` that clients and proxies run into: a refused request leaves its
 // kept-alive connection usable, bodies are bounded whatever their transfer encoding, the key
-// guards every non-public route, the queue counts only requests that wait, and log-probabilities
-// spell exactly the reply text.
+// guards every non-public route, the queue counts only requests that wait, log-probabilities
+// spell exactly the reply text, and a non-streaming client that leaves cancels its request.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import net from "node:net";
 import OpenAI from "openai";
-import { post, sleep, sse, startServer } from "./harness.mjs";
+import { metrics, post, sleep, sse, startServer } from "./harness.mjs";
 
 // Sends raw bytes on one connection and collects what comes back until `responses` HTTP
 // responses arrived (or the server closed). Returns { text, closed }.
@@ -168,3 +168,33 @@ describe("requests and replies", () => {
     assert.deepEqual(three.map((r) => r.status).sort(), [200, 200, 503]);
   });
 });
+
+describe("clients that leave early", () => {
+  let server;
+  // One slot with a long context: a reply of thousands of tokens takes the tiny model seconds.
+  before(async () => { server = await startServer(["-np", 1, "-c", 16384, "--metrics"]); });
+  after(async () => { if (server) assert.equal(await server.stop("SIGTERM"), 0); });
+
+  test("a non-streaming request whose client leaves is cancelled, its slot freed", async () => {
+    const controller = new AbortController();
+    const pending = fetch(server.url + "/v1/chat/completions", {
+      method: "POST", headers: { "Content-Type": "application/json" }, signal: controller.signal,
+      body: JSON.stringify({ messages: hello, max_tokens: 16000, ignore_eos: true }),
+    }).catch(() => null);
+    let m;
+    do { await sleep(20); m = await metrics(server.url); } while (m["bitnet:requests_processing"] < 1);
+    await sleep(200);
+    controller.abort();
+    await pending;
+    const deadline = Date.now() + 3000;
+    do { await sleep(50); m = await metrics(server.url); }
+    while (m["bitnet:requests_processing"] > 0 && Date.now() < deadline);
+    assert.equal(m["bitnet:requests_processing"], 0, "the slot was freed after the client left");
+    assert.ok(m["bitnet:tokens_predicted_total"] < 16000, "generation stopped early");
+    // The server still answers whole replies normally.
+    const r = await post(server.url + "/v1/chat/completions", { messages: hello, max_tokens: 5 });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.usage.completion_tokens, 5);
+  });
+});
+
