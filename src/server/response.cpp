@@ -25,11 +25,6 @@ json usage_json(const Usage& u) {
 
 namespace {
 
-json bytes_array(const std::string& s) {
-    json a = json::array();
-    for (unsigned char c : s) a.push_back(static_cast<int>(c));
-    return a;
-}
 
 json chat_entry(const TokenLogprob& t) {
     return {{"token", t.bytes}, {"logprob", t.logprob}, {"bytes", bytes_array(t.bytes)}};
@@ -121,6 +116,12 @@ json usage_chunk_json(const ResponseMeta& meta, const Usage& usage) {
             {"choices", json::array()},
             {"usage", usage_json(usage)},
             {"timings", timings_json(usage)}};
+}
+
+json bytes_array(const std::string& s) {
+    json a = json::array();
+    for (unsigned char c : s) a.push_back(static_cast<int>(c));
+    return a;
 }
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }

@@ -23,6 +23,9 @@ ResponseMeta new_response_meta(bool chat, const std::string& model);
 
 nlohmann::json usage_json(const Usage& usage);
 
+// The bytes of `s` as a JSON array of integers (for text that may not be UTF-8).
+nlohmann::json bytes_array(const std::string& s);
+
 // Log-probabilities of `tokens`: chat's {"content": [...]} form or completions' legacy
 // {"tokens", "token_logprobs", "top_logprobs", "text_offset"} form (byte offsets in the reply).
 nlohmann::json logprobs_json(bool chat, const std::vector<TokenInfo>& tokens);

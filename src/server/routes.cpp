@@ -61,9 +61,7 @@ void tokenize(const Server::State& s, const std::string& body, httplib::Response
         if (with_pieces) {
             // A piece that is not whole UTF-8 characters is given as its bytes, as llama-server does.
             const std::string piece = tok.token_bytes(id);
-            json bytes = json::array();
-            for (unsigned char c : piece) bytes.push_back(static_cast<int>(c));
-            tokens.push_back({{"id", id}, {"piece", utf8::is_valid(piece) ? json(piece) : bytes}});
+            tokens.push_back({{"id", id}, {"piece", utf8::is_valid(piece) ? json(piece) : bytes_array(piece)}});
         } else {
             tokens.push_back(id);
         }
